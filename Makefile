@@ -1,0 +1,97 @@
+# knetsim — see README.md. `make deps` installs what is missing (Debian),
+# `make` builds, `make test` runs every suite.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+SHAREDIR := $(PREFIX)/share/knetsim
+
+CC      ?= cc
+PKGS    := libnl-3.0 libnl-route-3.0 yaml-0.1 libcjson libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Iinclude -Isim \
+	    -DKNETSIM_SHAREDIR='"$(SHAREDIR)"' $(PKG_CFLAGS)
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread
+
+B := build
+
+LIB_SRCS := $(wildcard lib/*.c)
+SIM_SRCS := $(filter-out sim/main.c,$(wildcard sim/*.c))
+TOOL_SRCS := $(wildcard tools/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+SIM_OBJS := $(SIM_SRCS:%.c=$(B)/%.o)
+
+BINS := $(B)/knetsim $(TOOL_SRCS:tools/%.c=$(B)/tools/%)
+
+.PHONY: all deps test test-unit test-integration check-root bench install \
+	uninstall clean
+all: $(BINS)
+
+deps:
+	@sh tools/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/knetsim: $(B)/sim/main.o $(SIM_OBJS) $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tools/%: $(B)/tools/%.o $(LIB_OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: pure logic, built again with ASan and UBSan.
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+UB       := $(B)/san
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(UB)/tests/unit/%)
+
+$(UB)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+
+$(UB)/tests/unit/%: $(UB)/tests/unit/%.o $(SIM_OBJS:$(B)/%=$(UB)/%) $(LIB_OBJS:$(B)/%=$(UB)/%)
+	$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+test-unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		KNETSIM_SRCDIR=$(CURDIR) ASAN_OPTIONS=detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+check-root:
+	@if [ "$$(id -u)" -ne 0 ]; then \
+		echo "make test: the integration tests build network namespaces and" >&2; \
+		echo "  need root; run 'sudo make test' (unit tests: 'make test-unit')." >&2; \
+		exit 1; fi
+
+test-integration: all check-root
+	KNETSIM=$(CURDIR)/$(B)/knetsim bats --timing tests/integration
+
+# The README's test command: installs what is missing, builds, runs it all.
+test: deps
+	@$(MAKE) --no-print-directory check-root all
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-integration
+
+bench: all check-root
+	tools/bench/run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 0755 $(B)/knetsim $(DESTDIR)$(BINDIR)/knetsim
+	install -m 0644 conf/*.yaml $(DESTDIR)$(SHAREDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/knetsim
+	rm -rf $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

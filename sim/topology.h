@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* The topology file: what a simulation is made of. topology_load() parses
+ * YAML or JSON, rejects unknown fields, validates everything and resolves
+ * derived values (node addresses, effective link properties), so the rest
+ * of knetsim works from a checked, complete description. */
+#ifndef KNETSIM_TOPOLOGY_H
+#define KNETSIM_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "knetsim/paths.h"
+
+/* Link shaping. Each field is applied per direction on a node's link. */
+enum link_prop_bit {
+	LINK_DELAY  = 1 << 0,
+	LINK_JITTER = 1 << 1,
+	LINK_RATE   = 1 << 2,
+	LINK_LOSS   = 1 << 3,
+};
+
+struct link_props {
+	unsigned set;        /* LINK_* bits given explicitly (for merging) */
+	uint32_t delay_us;   /* one-way delay */
+	uint32_t jitter_us;
+	uint64_t rate_bps;   /* 0: unlimited */
+	uint32_t loss_ppm;   /* parts per million, 0..1000000 */
+};
+
+static inline bool link_props_shaped(const struct link_props *p)
+{
+	return p->delay_us || p->jitter_us || p->rate_bps || p->loss_ppm;
+}
+
+enum routing_mode { ROUTING_BPF, ROUTING_KERNEL };
+enum proxy_mode { PROXY_BPF, PROXY_NFT };
+
+const char *routing_mode_name(enum routing_mode m);
+const char *proxy_mode_name(enum proxy_mode m);
+
+/* flannel's network config, as stored at /coreos.com/network/config. */
+struct net_config {
+	struct cidr network;
+	uint8_t subnet_len;
+	uint32_t subnet_min;   /* host order, aligned to subnet_len */
+	uint32_t subnet_max;
+	char backend_type[16]; /* "vxlan" */
+	uint32_t vni;
+	uint16_t port;
+};
+
+enum node_kind { NODE_WORKER, NODE_ETCD };
+
+const char *node_kind_name(enum node_kind k);
+
+struct node {
+	char name[KNETSIM_NODE_NAME_MAX + 1];
+	enum node_kind kind;
+	size_t cluster;          /* index into topology.clusters */
+	uint32_t addr;           /* underlay address, host order */
+	struct link_props link;  /* effective: defaults merged with overrides */
+	int line;                /* where it was declared */
+};
+
+struct cluster {
+	char name[KNETSIM_NODE_NAME_MAX + 1];
+	struct net_config net;
+	enum routing_mode routing;
+	enum proxy_mode proxy;
+	size_t n_workers, n_etcd;
+	int line;
+};
+
+struct topology {
+	char name[KNETSIM_SIM_NAME_MAX + 1];
+	char path[256];              /* file it came from, for messages */
+	struct cidr underlay;
+	struct link_props link_defaults;
+	struct cluster *clusters;
+	size_t n_clusters;
+	/* All nodes: each cluster's workers, then its etcd members, cluster
+	 * by cluster in file order. Addresses are assigned in this order. */
+	struct node *nodes;
+	size_t n_nodes;
+};
+
+/* Parses and validates. On failure returns NULL and fills err with
+ * "FILE:LINE: FIELD: problem (expected ...)". path "-" reads stdin. */
+struct topology *topology_load(const char *path, char *err, size_t errlen);
+/* The same from a buffer; name is used in messages in place of a path. */
+struct topology *topology_parse(const char *buf, size_t len, const char *name,
+				char *err, size_t errlen);
+void topology_free(struct topology *t);
+
+/* Lookups; NULL when absent. */
+const struct node *topology_node(const struct topology *t, const char *name);
+const struct cluster *topology_cluster(const struct topology *t, const char *name);
+
+/* Name rules shared with the CLI (--name) and the state directory. */
+bool topology_name_valid(const char *s, size_t max);
+
+/* Writes the resolved topology as JSON (the same schema the loader reads,
+ * with every default made explicit), so a saved copy reloads identically.
+ * Returns a malloc'd string. */
+char *topology_to_json(const struct topology *t);
+
+#endif
