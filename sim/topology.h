@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "netconf.h"
 #include "knetsim/paths.h"
 
 /* Link shaping. Each field is applied per direction on a node's link. */
@@ -39,17 +40,6 @@ enum proxy_mode { PROXY_BPF, PROXY_NFT };
 
 const char *routing_mode_name(enum routing_mode m);
 const char *proxy_mode_name(enum proxy_mode m);
-
-/* flannel's network config, as stored at /coreos.com/network/config. */
-struct net_config {
-	struct cidr network;
-	uint8_t subnet_len;
-	uint32_t subnet_min;   /* host order, aligned to subnet_len */
-	uint32_t subnet_max;
-	char backend_type[16]; /* "vxlan" */
-	uint32_t vni;
-	uint16_t port;
-};
 
 enum node_kind { NODE_WORKER, NODE_ETCD };
 
