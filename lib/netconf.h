@@ -22,16 +22,15 @@ struct net_config {
 	uint16_t port;
 };
 
-/* Defaults (flannel's) for fields absent from the JSON: SubnetLen 24, SubnetMin
- * the second subnet of Network, SubnetMax the last, Backend vxlan with VNI 1
- * and port 8472; the topology loader applies the same defaults. */
 /* Checks ranges and alignment; 0 or -1 with a message in err naming the
  * field ("SubnetMin: ..."). */
 int netconf_validate(const struct net_config *c, char *err, size_t errlen);
 /* malloc'd compact JSON in flannel's field names. */
 char *netconf_to_json(const struct net_config *c);
-/* Parses flannel's JSON (as the agent reads it from etcd), applies
- * defaults, validates; 0 or -1 with err. */
+/* Parses flannel's JSON (as the agent reads it from etcd), validates; 0 or
+ * -1 with err. Absent fields get flannel's defaults: SubnetLen 24,
+ * SubnetMin the second subnet of Network, SubnetMax the last, Backend
+ * vxlan with VNI 1 and port 8472 (the topology loader applies the same). */
 int netconf_from_json(const char *json, struct net_config *c, char *err,
 		      size_t errlen);
 /* Number of subnets between SubnetMin and SubnetMax inclusive. */
