@@ -26,10 +26,6 @@ const char *state_sim(const struct state *st);
 char *state_path(const struct state *st, const char *rel, char *buf,
 		 bool mkdirs);
 
-/* The namespace name of a node of this simulation ("<sim>-<node>"). */
-char *state_netns_name(const struct state *st, const char *node, char *buf,
-		       size_t len);
-
 /* Record before creating: a named network namespace. */
 int state_add_netns(struct state *st, const char *netns);
 /* Record right after starting: a daemon, its role ("etcd", "agent", ...),
@@ -41,5 +37,33 @@ int state_add_path(struct state *st, const char *path);
 
 /* Mark bring-up complete (status shows "up" rather than "partial"). */
 int state_set_ready(struct state *st);
+
+/* What a record holds, in the order it was written. */
+struct state_proc {
+	char role[16];
+	char node[64];
+	struct proc_id id;
+	char log[4096];
+};
+
+struct state_view {
+	char **netns;          /* namespaces, creation order */
+	size_t n_netns;
+	char **paths;          /* paths to remove, creation order */
+	size_t n_paths;
+	struct state_proc *procs;
+	size_t n_procs;
+	bool ready;
+};
+
+int state_load(const struct state *st, struct state_view *v);
+void state_view_free(struct state_view *v);
+
+/* Names of every simulation with a record; *names is malloc'd. */
+int state_list(char ***names, size_t *n);
+void state_list_free(char **names, size_t n);
+/* Removes the simulation's directory with everything in it (after every
+ * recorded object is gone); closes st. */
+int state_destroy(struct state *st);
 
 #endif
