@@ -95,3 +95,9 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# The README's first command: build, install, bring up the default lab.
+up: deps
+	@$(MAKE) --no-print-directory check-root install
+	$(BINDIR)/knetsim up
+.PHONY: up

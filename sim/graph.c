@@ -19,7 +19,7 @@ enum graph_format { GRAPH_DOT, GRAPH_MERMAID, GRAPH_JSON };
 /* "20ms delay, 100mbit" or "" for a plain link. */
 static void link_label(const struct link_props *p, char *buf, size_t len)
 {
-	char v[32];
+	char v[UNITS_STRLEN];
 	size_t off = 0;
 
 	buf[0] = '\0';
@@ -27,13 +27,13 @@ static void link_label(const struct link_props *p, char *buf, size_t len)
 	off += snprintf(buf + off, off < len ? len - off : 0, "%s" fmt, \
 			off ? ", " : "", __VA_ARGS__)
 	if (p->delay_us)
-		ADD("%s delay", units_format_duration(p->delay_us, v, sizeof(v)));
+		ADD("%s delay", units_format_duration(p->delay_us, v));
 	if (p->jitter_us)
-		ADD("%s jitter", units_format_duration(p->jitter_us, v, sizeof(v)));
+		ADD("%s jitter", units_format_duration(p->jitter_us, v));
 	if (p->rate_bps)
-		ADD("%s", units_format_rate(p->rate_bps, v, sizeof(v)));
+		ADD("%s", units_format_rate(p->rate_bps, v));
 	if (p->loss_ppm)
-		ADD("%s loss", units_format_loss(p->loss_ppm, v, sizeof(v)));
+		ADD("%s loss", units_format_loss(p->loss_ppm, v));
 #undef ADD
 }
 
@@ -103,16 +103,16 @@ static void print_mermaid(const struct topology *t)
 static cJSON *json_link(const char *a, const char *b, const struct link_props *p)
 {
 	cJSON *l = cJSON_CreateObject();
-	char v[32];
+	char v[UNITS_STRLEN];
 
 	cJSON_AddStringToObject(l, "a", a);
 	cJSON_AddStringToObject(l, "b", b);
 	if (!p)
 		return l;
-	cJSON_AddStringToObject(l, "delay", units_format_duration(p->delay_us, v, sizeof(v)));
-	cJSON_AddStringToObject(l, "jitter", units_format_duration(p->jitter_us, v, sizeof(v)));
-	cJSON_AddStringToObject(l, "rate", units_format_rate(p->rate_bps, v, sizeof(v)));
-	cJSON_AddStringToObject(l, "loss", units_format_loss(p->loss_ppm, v, sizeof(v)));
+	cJSON_AddStringToObject(l, "delay", units_format_duration(p->delay_us, v));
+	cJSON_AddStringToObject(l, "jitter", units_format_duration(p->jitter_us, v));
+	cJSON_AddStringToObject(l, "rate", units_format_rate(p->rate_bps, v));
+	cJSON_AddStringToObject(l, "loss", units_format_loss(p->loss_ppm, v));
 	return l;
 }
 

@@ -100,7 +100,7 @@ static int save_topology(struct up *u)
 	ret = write_file(path, json, strlen(json), 0644);
 	free(json);
 	if (ret) {
-		snprintf(u->err, sizeof(u->err), "save %s: %s", path,
+		snprintf(u->err, sizeof(u->err), "save topology.json: %s",
 			 strerror(-ret));
 		return -1;
 	}
