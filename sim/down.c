@@ -17,6 +17,7 @@
 #include "state.h"
 
 #define DOWN_TERM_TIMEOUT_MS 3000
+#define DOWN_QUICK_TIMEOUT_MS 200
 #define DOWN_MAX_PROCS 4096
 
 static bool seen(const struct proc_id *ids, size_t n, pid_t pid)
@@ -27,16 +28,39 @@ static bool seen(const struct proc_id *ids, size_t n, pid_t pid)
 	return false;
 }
 
+/* Daemons whose state dies with the simulation get a short grace: an etcd
+ * leader, for one, spends seconds trying to hand over leadership to
+ * members that are stopping too. */
+static bool disposable(const char *role)
+{
+	return !strcmp(role, "etcd") || !strcmp(role, "linkemu");
+}
+
+struct stop_set {
+	struct proc_id ids[DOWN_MAX_PROCS];
+	size_t n;
+};
+
+static bool seen_in(const struct stop_set *a, const struct stop_set *b, pid_t pid)
+{
+	return seen(a->ids, a->n, pid) || seen(b->ids, b->n, pid);
+}
+
 /* Recorded daemons plus anything else running in our namespaces (a shell
  * a user opened, a daemon whose record a crash cut off). */
-static size_t collect_procs(const struct state_view *v, struct proc_id *ids)
+static void collect_procs(const struct state_view *v, struct stop_set *quick,
+			  struct stop_set *slow)
 {
 	struct proc_id found[256];
-	size_t n = 0;
 
-	for (size_t i = 0; i < v->n_procs && n < DOWN_MAX_PROCS; i++)
-		if (proc_alive(&v->procs[i].id) && !seen(ids, n, v->procs[i].id.pid))
-			ids[n++] = v->procs[i].id;
+	for (size_t i = 0; i < v->n_procs; i++) {
+		const struct state_proc *p = &v->procs[i];
+		struct stop_set *set = disposable(p->role) ? quick : slow;
+
+		if (set->n < DOWN_MAX_PROCS && proc_alive(&p->id) &&
+		    !seen_in(quick, slow, p->id.pid))
+			set->ids[set->n++] = p->id;
+	}
 	for (size_t i = 0; i < v->n_netns; i++) {
 		ino_t ino = netns_inode(v->netns[i]);
 		size_t k;
@@ -44,11 +68,10 @@ static size_t collect_procs(const struct state_view *v, struct proc_id *ids)
 		if (!ino)
 			continue;
 		k = proc_in_netns(ino, found, 256);
-		for (size_t j = 0; j < k && n < DOWN_MAX_PROCS; j++)
-			if (!seen(ids, n, found[j].pid))
-				ids[n++] = found[j];
+		for (size_t j = 0; j < k && slow->n < DOWN_MAX_PROCS; j++)
+			if (!seen_in(quick, slow, found[j].pid))
+				slow->ids[slow->n++] = found[j];
 	}
-	return n;
 }
 
 /* Only paths inside what knetsim owns for this simulation are removed,
@@ -70,7 +93,7 @@ int sim_down(const char *sim, struct down_report *rep, char *err,
 {
 	struct state_view v;
 	struct state *st;
-	struct proc_id *ids;
+	struct stop_set *quick, *slow;
 	int ret, failed = 0;
 
 	memset(rep, 0, sizeof(*rep));
@@ -88,14 +111,22 @@ int sim_down(const char *sim, struct down_report *rep, char *err,
 		return -1;
 	}
 
-	ids = calloc(DOWN_MAX_PROCS, sizeof(*ids));
-	if (!ids) {
+	quick = calloc(1, sizeof(*quick));
+	slow = calloc(1, sizeof(*slow));
+	if (!quick || !slow) {
+		free(quick);
+		free(slow);
 		snprintf(err, errlen, "out of memory");
-		goto out;
+		state_view_free(&v);
+		state_close(st);
+		return -1;
 	}
-	rep->procs = collect_procs(&v, ids);
-	rep->killed = proc_stop_all(ids, rep->procs, DOWN_TERM_TIMEOUT_MS);
-	free(ids);
+	collect_procs(&v, quick, slow);
+	rep->procs = quick->n + slow->n;
+	proc_stop_all(quick->ids, quick->n, DOWN_QUICK_TIMEOUT_MS);
+	rep->killed = proc_stop_all(slow->ids, slow->n, DOWN_TERM_TIMEOUT_MS);
+	free(quick);
+	free(slow);
 
 	for (size_t i = v.n_netns; i-- > 0;) {
 		ret = netns_delete(v.netns[i]);
@@ -122,9 +153,8 @@ int sim_down(const char *sim, struct down_report *rep, char *err,
 		}
 		rep->paths++;
 	}
-out:
 	state_view_free(&v);
-	if (failed || !ids) {
+	if (failed) {
 		state_close(st);
 		return -1;
 	}
