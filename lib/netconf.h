@@ -33,6 +33,19 @@ char *netconf_to_json(const struct net_config *c);
  * vxlan with VNI 1 and port 8472 (the topology loader applies the same). */
 int netconf_from_json(const char *json, struct net_config *c, char *err,
 		      size_t errlen);
+/* The fields a config may leave out, for netconf_defaults(). */
+enum netconf_field {
+	NETCONF_SUBNET_LEN   = 1 << 0,
+	NETCONF_SUBNET_MIN   = 1 << 1,
+	NETCONF_SUBNET_MAX   = 1 << 2,
+	NETCONF_BACKEND_TYPE = 1 << 3,
+	NETCONF_VNI          = 1 << 4,
+	NETCONF_PORT         = 1 << 5,
+};
+/* Gives every field not in given (NETCONF_* bits) flannel's default, as
+ * netconf_from_json does; network must be set. SubnetLen is 24, or one
+ * bit longer than Network when Network is /24 or smaller. */
+void netconf_defaults(struct net_config *c, unsigned given);
 /* Number of subnets between SubnetMin and SubnetMax inclusive. */
 uint64_t netconf_subnet_count(const struct net_config *c);
 

@@ -23,7 +23,8 @@ enum link_prop_bit {
 };
 
 struct link_props {
-	unsigned set;        /* LINK_* bits given explicitly (for merging) */
+	unsigned set;        /* LINK_* bits given explicitly (for merging);
+			      * all set once topology_load() resolved them */
 	uint32_t delay_us;   /* one-way delay */
 	uint32_t jitter_us;
 	uint64_t rate_bps;   /* 0: unlimited */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared by the topology loader's parts: topology.c (entry points),
+ * topology_decode.c (document to struct, one field at a time) and
+ * topology_check.c (rules across fields, then derived values). Not for
+ * use elsewhere. */
+#ifndef KNETSIM_TOPOLOGY_PRIV_H
+#define KNETSIM_TOPOLOGY_PRIV_H
+
+#include "doc.h"
+#include "topology.h"
+
+#define LINK_ALL (LINK_DELAY | LINK_JITTER | LINK_RATE | LINK_LOSS)
+#define TOPO_CLUSTER_NAME_MAX 10 /* "t0-<cluster>s0" fits IFNAMSIZ */
+#define TOPO_DEFAULT_UNDERLAY "10.0.0.0/16"
+#define TOPO_PATH_MAX 128
+#define TOPO_NAME_CHARSET \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+
+/* Where a set of link fields was written. */
+struct topo_link_src {
+	const char *path;      /* "underlay.link" or "links[3]" */
+	int line;              /* the map */
+	int field_line[4];     /* per LINK_* bit, 0 when not given */
+};
+
+struct topo_override {
+	const char *node;      /* points into the document */
+	int node_line;
+	struct link_props props;
+	struct topo_link_src src;
+	char path[32];         /* "links[N]" */
+};
+
+/* Lines of what a cluster's cross-field rules talk about. */
+struct topo_cluster_src {
+	int workers;
+	int network;           /* the network map */
+	int network_net;       /* its Network value */
+};
+
+struct topo_ctx {
+	const char *file;      /* name used in messages */
+	char *err;
+	size_t errlen;
+	struct topology *t;
+	size_t nodes_cap;
+	int root_line;
+	int subnet_line;       /* 0: underlay.subnet defaulted */
+	struct topo_link_src link_src;
+	struct topo_cluster_src *cl_src; /* per cluster */
+	struct topo_override *ov;
+	size_t n_ov;
+};
+
+/* Writes "FILE:LINE: FIELD: message" (no LINE when line is 0); returns -1. */
+int topo_fail(struct topo_ctx *c, int line, const char *field,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+int topo_decode(struct topo_ctx *c, const struct doc_node *root);
+int topo_check(struct topo_ctx *c);
+
+#endif
