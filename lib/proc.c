@@ -56,7 +56,7 @@ struct spawn_ctx {
 	char *const *argv;
 	char **envp;
 	const char *cwd;
-	int nsfd, nullfd, logfd, pipefd;
+	int nsfd, nullfd, logfd, pipefd, pass_fd;
 };
 
 /* --- /proc/PID/stat, async-signal-safe --- */
@@ -227,6 +227,10 @@ static __attribute__((noreturn)) void grandchild(const struct spawn_ctx *c)
 	    dup2(c->logfd, 2) < 0)
 		child_fail(c, STEP_STDIO);
 	fds_cloexec_from_3();
+	/* Our own descriptors are all above PROC_PASS_FD (open_high). */
+	if (c->pass_fd == PROC_PASS_FD ? fcntl(PROC_PASS_FD, F_SETFD, 0) < 0 :
+	    c->pass_fd > 0 && dup2(c->pass_fd, PROC_PASS_FD) < 0)
+		child_fail(c, STEP_STDIO);
 	execvpe(c->argv[0], c->argv, c->envp);
 	child_fail(c, STEP_EXEC);
 }
@@ -293,9 +297,9 @@ static int open_high(const char *path, int flags, mode_t mode)
 {
 	int fd = open(path, flags | O_CLOEXEC, mode), hi;
 
-	if (fd < 0 || fd >= 3)
+	if (fd < 0 || fd > PROC_PASS_FD)
 		return fd < 0 ? -errno : fd;
-	hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, PROC_PASS_FD + 1);
 	if (hi < 0)
 		hi = -errno;
 	close(fd);
@@ -311,9 +315,9 @@ static int pipe_high(int p[2])
 	for (int i = 0; i < 2; i++) {
 		int hi;
 
-		if (p[i] >= 3)
+		if (p[i] > PROC_PASS_FD)
 			continue;
-		hi = fcntl(p[i], F_DUPFD_CLOEXEC, 3);
+		hi = fcntl(p[i], F_DUPFD_CLOEXEC, PROC_PASS_FD + 1);
 		if (hi < 0 && !ret)
 			ret = -errno;
 		close(p[i]);
@@ -452,6 +456,7 @@ int proc_spawn(const struct proc_spec *spec, struct proc_id *id,
 	c.argv = spec->argv;
 	c.cwd = spec->cwd;
 	c.nsfd = spec->nsfd;
+	c.pass_fd = spec->pass_fd;
 	ret = env_build(spec->env_add, &c.envp);
 	if (ret) {
 		err_set(err, errlen, "environment: %s", strerror(-ret));

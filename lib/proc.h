@@ -20,7 +20,11 @@ struct proc_spec {
 	const char *log_path;   /* stdout+stderr appended here; NULL: /dev/null */
 	const char *cwd;        /* NULL: / */
 	char *const *env_add;   /* "K=V" added to our environment, NULL-ended */
+	int pass_fd;            /* > 0: handed to the daemon as PROC_PASS_FD
+				 * (e.g. a pipe it signals readiness on) */
 };
+
+#define PROC_PASS_FD 3
 
 /* Starts a daemon detached from us (own session, reparented to init) and
  * waits until it has exec'd. Returns 0 and fills id, or -errno, with the

@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
+#include "linkemu.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
@@ -25,6 +28,8 @@ struct fabric {
 	bool netem;       /* the kernel has sch_netem */
 	size_t emulated;
 };
+
+#define LINKEMU_READY_TIMEOUT_MS 3000
 
 #define fail(err, errlen, ...) (snprintf(err, errlen, __VA_ARGS__), -1)
 
@@ -195,34 +200,57 @@ int fabric_add_node(struct fabric *f, size_t idx, char *err, size_t errlen)
 	return 0;
 }
 
+/* True once the emulator wrote its ready line. */
+static bool wait_ready(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[16];
+
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return false;
+	return read(fd, buf, sizeof(buf)) > 0 && !strncmp(buf, "ready", 5);
+}
+
 static int start_emulator(struct fabric *f, size_t idx, char *err,
 			  size_t errlen)
 {
 	const struct node *n = &f->t->nodes[idx];
 	char ea[NAMES_IFNAMSIZ], log[PATH_MAX], rel[64];
-	char delay[24], jitter[24], loss[24];
+	char delay[24], jitter[24], loss[24], ready[3] = "3";
 	char *argv[] = {
-		(char *)f->self_exe, "__linkemu", "--a", (char *)n->name,
+		(char *)f->self_exe, LINKEMU_CMD, "--a", (char *)n->name,
 		"--b", names_emu_if(idx, 'a', ea), "--delay-us", delay,
-		"--jitter-us", jitter, "--loss-ppm", loss, NULL,
+		"--jitter-us", jitter, "--loss-ppm", loss, "--ready-fd", ready,
+		NULL,
 	};
 	struct proc_spec spec = { .argv = argv, .nsfd = f->fabric_fd };
 	struct proc_id id;
-	char why[256];
-	int ret;
+	char why[PATH_MAX + 128];
+	int ret, p[2];
 
 	snprintf(delay, sizeof(delay), "%" PRIu32, n->link.delay_us);
 	snprintf(jitter, sizeof(jitter), "%" PRIu32, n->link.jitter_us);
 	snprintf(loss, sizeof(loss), "%" PRIu32, n->link.loss_ppm);
 	snprintf(rel, sizeof(rel), "logs/linkemu-%s.log", n->name);
 	spec.log_path = state_path(f->st, rel, log, true);
+	snprintf(ready, sizeof(ready), "%d", PROC_PASS_FD);
+	if (pipe2(p, O_CLOEXEC))
+		return fail(err, errlen, "%s: pipe: %s", n->name, strerror(errno));
+	spec.pass_fd = p[1];
 	ret = proc_spawn(&spec, &id, why, sizeof(why));
+	close(p[1]);
+	if (!ret)
+		ret = state_add_proc(f->st, "linkemu", n->name, &id, log);
+	else
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " (see %s)", log);
+	/* Frames sent before it listens would be lost: wait for "ready". */
+	if (!ret && !wait_ready(p[0], LINKEMU_READY_TIMEOUT_MS))
+		snprintf(why, sizeof(why), "not ready after %d ms (see %s)",
+			 LINKEMU_READY_TIMEOUT_MS, log), ret = -ETIMEDOUT;
+	close(p[0]);
 	if (ret)
-		return fail(err, errlen, "%s: link emulator: %s", n->name, why);
-	ret = state_add_proc(f->st, "linkemu", n->name, &id, log);
-	if (ret)
-		return fail(err, errlen, "%s: record link emulator: %s",
-			    n->name, strerror(-ret));
+		return fail(err, errlen, "%s: link emulator: %s", n->name,
+			    *why ? why : strerror(-ret));
 	f->emulated++;
 	return 0;
 }

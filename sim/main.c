@@ -103,7 +103,7 @@ int main(int argc, char **argv)
 
 	log_init("knetsim", LOG_INFO);
 	/* Hidden: the link emulator daemon that `up` starts. */
-	if (argc > 1 && !strcmp(argv[1], "__linkemu"))
+	if (argc > 1 && !strcmp(argv[1], LINKEMU_CMD))
 		return linkemu_main(argc - 1, argv + 1);
 
 	/* Global options stop at the command word. */
