@@ -13,23 +13,37 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Iinclude -Isim \
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Iinclude -Isim -Iagent \
 	    -DKNETSIM_SHAREDIR='"$(SHAREDIR)"' $(PKG_CFLAGS)
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread
 
 B := build
 
+# BPF: one object per attach point, linked into one, and its skeleton.
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Iinclude \
+	      $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+BPF_SRCS := $(wildcard bpf/*.c)
+BPF_OBJS := $(BPF_SRCS:%.c=$(B)/%.bpf.o)
+BPF_SKEL := $(B)/bpf/datapath.skel.h
+CPPFLAGS += -I$(B)/bpf
+LDLIBS   += -lbpf -lelf -lz
+
 LIB_SRCS := $(wildcard lib/*.c)
 SIM_SRCS := $(filter-out sim/main.c,$(wildcard sim/*.c))
+AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
 TOOL_SRCS := $(wildcard tools/*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/%.o)
+AGENT_OBJS := $(AGENT_SRCS:%.c=$(B)/%.o)
 
 BINS := $(B)/knetsim $(TOOL_SRCS:tools/%.c=$(B)/tools/%)
 
-.PHONY: all deps test test-unit test-integration check-root bench install \
+.PHONY: all deps test test-unit test-bpf test-integration check-root bench install \
 	uninstall clean
 all: $(BINS)
 
@@ -39,6 +53,19 @@ deps:
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/bpf/%.bpf.o: bpf/%.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/bpf/datapath.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+$(BPF_SKEL): $(B)/bpf/datapath.bpf.o
+	$(BPFTOOL) gen skeleton $< name knetsim_dp > $@.tmp
+	mv $@.tmp $@
+
+$(B)/lib/datapath.o: $(BPF_SKEL)
 
 $(B)/knetsim: $(B)/sim/main.o $(SIM_OBJS) $(LIB_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -52,12 +79,25 @@ UB       := $(B)/san
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(UB)/tests/unit/%)
 
+$(UB)/lib/datapath.o: $(BPF_SKEL)
+
 $(UB)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
 
-$(UB)/tests/unit/%: $(UB)/tests/unit/%.o $(SIM_OBJS:$(B)/%=$(UB)/%) $(LIB_OBJS:$(B)/%=$(UB)/%)
+UNIT_DEPS := $(SIM_OBJS) $(AGENT_OBJS) $(LIB_OBJS)
+$(UB)/tests/unit/%: $(UB)/tests/unit/%.o $(UNIT_DEPS:$(B)/%=$(UB)/%)
 	$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# BPF_PROG_TEST_RUN tests: datapath decisions on crafted packets (root).
+BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
+BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(UB)/tests/bpf/%)
+$(UB)/tests/bpf/%: $(UB)/tests/bpf/%.o $(UB)/lib/datapath.o $(UB)/lib/fsutil.o
+	$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+test-bpf: $(BPF_TEST_BINS)
+	@set -e; for t in $(BPF_TEST_BINS); do \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
@@ -77,6 +117,7 @@ test-integration: all check-root
 test: deps
 	@$(MAKE) --no-print-directory check-root all
 	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-bpf
 	@$(MAKE) --no-print-directory test-integration
 
 bench: all check-root

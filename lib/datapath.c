@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: MIT
+/* The BPF pod-routing datapath from userspace: load, pin, attach, fill. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "datapath.h"
+#include "fsutil.h"
+#include "knetsim/paths.h"
+
+#include "datapath.skel.h" /* bpftool gen skeleton, from build/bpf/ */
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+#define VNI_MAX    0xffffffu
+
+struct dp {
+	struct knetsim_dp *skel;
+};
+
+static const char *const stat_names[DP_STAT__MAX] = {
+#define DP_STAT_NAME_(name, text) [DP_##name] = text,
+	DP_STATS(DP_STAT_NAME_)
+#undef DP_STAT_NAME_
+};
+
+const char *dp_stat_name(unsigned int stat)
+{
+	return stat < DP_STAT__MAX ? stat_names[stat] : "?";
+}
+
+static int join(char *buf, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* bpffs refuses names with a dot (kept for the kernel's own files). */
+static int pin_name_ok(const char *s)
+{
+	return s && *s && !strchr(s, '/') && !strchr(s, '.');
+}
+
+int dp_pin_path(char *buf, size_t len, const char *sim, const char *worker)
+{
+	int n;
+
+	if (!buf || !pin_name_ok(sim) || !pin_name_ok(worker))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s/%s", KNETSIM_BPF_DIR, sim, worker);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* bpffs at /sys/fs/bpf, mounted when nothing is (pins need it). A mount
+ * made from a private mount namespace (`ip netns exec` makes one and
+ * remounts /sys) vanishes with it, pins and all: see datapath.h. */
+static int bpffs_ensure(const char *pin_dir)
+{
+	struct statfs st;
+
+	if (strncmp(pin_dir, BPFFS_ROOT "/", sizeof(BPFFS_ROOT)))
+		return 0; /* elsewhere: the caller's bpffs, checked by use */
+	if (statfs(BPFFS_ROOT, &st) < 0)
+		return -errno;
+	if (st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0)
+		return -errno;
+	return 0;
+}
+
+static int set_map_pins(struct knetsim_dp *skel, const char *pin_dir)
+{
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	int err;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		err = join(path, sizeof(path), pin_dir, bpf_map__name(map));
+		if (err)
+			return err;
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A fresh load has fresh programs: pin each one beside, then rename over
+ * the old pin, so the name never points nowhere. */
+static int pin_progs(struct knetsim_dp *skel, const char *pin_dir)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+
+		err = join(path, sizeof(path), pin_dir, name);
+		if (!err) {
+			int n = snprintf(tmp, sizeof(tmp), "%s/%s_%ld_new",
+					 pin_dir, name, (long)getpid());
+
+			if (n < 0 || (size_t)n >= sizeof(tmp))
+				err = -ENAMETOOLONG;
+		}
+		if (err)
+			return err;
+		unlink(tmp);
+		err = bpf_obj_pin(bpf_program__fd(prog), tmp);
+		if (err)
+			return err;
+		if (rename(tmp, path) < 0) {
+			err = -errno;
+			unlink(tmp);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int dp_open(const char *pin_dir, struct dp **out)
+{
+	struct dp *dp;
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	if (pin_dir) {
+		if (*pin_dir != '/' || strlen(pin_dir) >= PATH_MAX - 32)
+			return -EINVAL;
+		err = bpffs_ensure(pin_dir);
+		if (!err)
+			err = mkdir_p(pin_dir, 0700);
+		if (err)
+			return err;
+	}
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->skel = knetsim_dp__open();
+	if (!dp->skel) {
+		err = errno ? -errno : -EINVAL;
+		free(dp);
+		return err;
+	}
+	err = pin_dir ? set_map_pins(dp->skel, pin_dir) : 0;
+	if (!err)
+		err = knetsim_dp__load(dp->skel);
+	if (!err && pin_dir)
+		err = pin_progs(dp->skel, pin_dir);
+	if (err) {
+		dp_close(dp);
+		return err < 0 ? err : -EINVAL;
+	}
+	*out = dp;
+	return 0;
+}
+
+void dp_close(struct dp *dp)
+{
+	if (!dp)
+		return;
+	knetsim_dp__destroy(dp->skel);
+	free(dp);
+}
+
+int dp_unpin(const char *pin_dir)
+{
+	static const char *const names[] = {
+		DP_PIN_ENDPOINTS, DP_PIN_ROUTES, DP_PIN_CONFIG, DP_PIN_STATS,
+		DP_PIN_EVENTS, DP_PIN_FROM_POD, DP_PIN_FROM_OVERLAY,
+		DP_PIN_TO_OVERLAY,
+	};
+	char path[PATH_MAX];
+	size_t i;
+	int err;
+
+	if (!pin_dir || *pin_dir != '/')
+		return -EINVAL;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		err = join(path, sizeof(path), pin_dir, names[i]);
+		if (err)
+			return err;
+		if (unlink(path) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	if (rmdir(pin_dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+		return -errno;
+	return 0;
+}
+
+/* tc: a clsact qdisc (made when missing, never removed: other filters may
+ * live there) and our direct-action cls_bpf filter at a fixed handle and
+ * priority. libbpf's printer is swapped out around calls whose expected
+ * failures it would report: the swap is process-wide, so attach and detach
+ * should not race with a thread installing its own printer. */
+static int tc_attach(int ifindex, enum bpf_tc_attach_point where, int fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = where);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_HANDLE,
+			    .priority = DP_TC_PRIO, .prog_fd = fd,
+			    .flags = BPF_TC_F_REPLACE);
+	libbpf_print_fn_t print;
+	int err;
+
+	if (ifindex <= 0 || fd < 0)
+		return -EINVAL;
+	/* libbpf warns of the existing qdisc (-EEXIST, expected once the
+	 * first filter is in); errors are returned either way. */
+	print = libbpf_set_print(NULL);
+	err = bpf_tc_hook_create(&hook);
+	libbpf_set_print(print);
+	if (err && err != -EEXIST)
+		return err;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static int tc_detach(int ifindex, enum bpf_tc_attach_point where)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = where);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = DP_TC_HANDLE,
+			    .priority = DP_TC_PRIO);
+	libbpf_print_fn_t print;
+	int err;
+
+	if (ifindex <= 0)
+		return -EINVAL;
+	print = libbpf_set_print(NULL); /* "no such filter" is fine here */
+	err = bpf_tc_detach(&hook, &opts);
+	libbpf_set_print(print);
+	/* No filter there, or no clsact qdisc at all: nothing to do. */
+	return err == -ENOENT || err == -EINVAL ? 0 : err;
+}
+
+int dp_attach_pod(struct dp *dp, int ifindex)
+{
+	if (!dp)
+		return -EINVAL;
+	return tc_attach(ifindex, BPF_TC_INGRESS,
+			 bpf_program__fd(dp->skel->progs.from_pod));
+}
+
+int dp_detach_pod(int ifindex)
+{
+	return tc_detach(ifindex, BPF_TC_INGRESS);
+}
+
+int dp_attach_overlay(struct dp *dp, int ifindex)
+{
+	int err;
+
+	if (!dp)
+		return -EINVAL;
+	err = tc_attach(ifindex, BPF_TC_INGRESS,
+			bpf_program__fd(dp->skel->progs.from_overlay));
+	if (err)
+		return err;
+	err = tc_attach(ifindex, BPF_TC_EGRESS,
+			bpf_program__fd(dp->skel->progs.to_overlay));
+	if (err)
+		tc_detach(ifindex, BPF_TC_INGRESS);
+	return err;
+}
+
+int dp_detach_overlay(int ifindex)
+{
+	int err = tc_detach(ifindex, BPF_TC_INGRESS);
+	int err2 = tc_detach(ifindex, BPF_TC_EGRESS);
+
+	return err ? err : err2;
+}
+
+static __u32 prefix_mask(unsigned int len)
+{
+	return len == 0 ? 0 : len >= 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+}
+
+static int config_ok(const struct dp_config *c)
+{
+	__u32 mask = prefix_mask(c->subnet_len);
+
+	if (c->subnet_len > 32 || (ntohl(c->subnet) & ~mask))
+		return 0;
+	if (c->vni > VNI_MAX)
+		return 0;
+	if (c->flags & ~(__u32)(DP_CFG_F_TRACE | DP_CFG_F_NO_PEER))
+		return 0;
+	if (c->host_ip && (!c->subnet_len ||
+			   ((ntohl(c->host_ip) ^ ntohl(c->subnet)) & mask)))
+		return 0;
+	return 1;
+}
+
+int dp_config_set(struct dp *dp, const struct dp_config *cfg)
+{
+	struct dp_config c;
+	__u32 key = 0;
+
+	if (!dp || !cfg || !config_ok(cfg))
+		return -EINVAL;
+	c = *cfg;
+	memset(c.pad, 0, sizeof(c.pad));
+	return bpf_map__update_elem(dp->skel->maps.config, &key, sizeof(key),
+				    &c, sizeof(c), BPF_ANY);
+}
+
+int dp_config_get(struct dp *dp, struct dp_config *cfg)
+{
+	__u32 key = 0;
+
+	if (!dp || !cfg)
+		return -EINVAL;
+	return bpf_map__lookup_elem(dp->skel->maps.config, &key, sizeof(key),
+				    cfg, sizeof(*cfg), 0);
+}
+
+/* A pod address: not 0.0.0.0, multicast, broadcast or loopback. */
+static int unicast_ok(__be32 ip)
+{
+	__u32 h = ntohl(ip);
+
+	return h != 0 && h != 0xffffffffu && (h >> 28) != 0xe &&
+	       (h >> 24) != 127;
+}
+
+int dp_endpoint_set(struct dp *dp, __be32 ip, const struct dp_endpoint *ep)
+{
+	struct dp_endpoint_key key = { .ip = ip };
+
+	if (!dp || !ep || !unicast_ok(ip) || ep->ifindex == 0 ||
+	    ep->ifindex > INT_MAX)
+		return -EINVAL;
+	return bpf_map__update_elem(dp->skel->maps.endpoints, &key,
+				    sizeof(key), ep, sizeof(*ep), BPF_ANY);
+}
+
+int dp_endpoint_get(struct dp *dp, __be32 ip, struct dp_endpoint *ep)
+{
+	struct dp_endpoint_key key = { .ip = ip };
+
+	if (!dp || !ep)
+		return -EINVAL;
+	return bpf_map__lookup_elem(dp->skel->maps.endpoints, &key,
+				    sizeof(key), ep, sizeof(*ep), 0);
+}
+
+int dp_endpoint_del(struct dp *dp, __be32 ip)
+{
+	struct dp_endpoint_key key = { .ip = ip };
+
+	if (!dp)
+		return -EINVAL;
+	return bpf_map__delete_elem(dp->skel->maps.endpoints, &key,
+				    sizeof(key), 0);
+}
+
+int dp_endpoint_next(struct dp *dp, const __be32 *prev, __be32 *ip,
+		     struct dp_endpoint *ep)
+{
+	struct dp_endpoint_key cur, next;
+	int err;
+
+	if (!dp || !ip || !ep)
+		return -EINVAL;
+	if (prev)
+		cur.ip = *prev;
+	err = bpf_map__get_next_key(dp->skel->maps.endpoints,
+				    prev ? &cur : NULL, &next, sizeof(next));
+	if (!err)
+		err = bpf_map__lookup_elem(dp->skel->maps.endpoints, &next,
+					   sizeof(next), ep, sizeof(*ep), 0);
+	if (!err)
+		*ip = next.ip;
+	return err;
+}
+
+static int route_key(struct dp_route_key *key, __be32 prefix, unsigned int len)
+{
+	if (len > 32 || (ntohl(prefix) & ~prefix_mask(len)))
+		return -EINVAL;
+	key->prefixlen = len;
+	key->addr = prefix;
+	return 0;
+}
+
+int dp_route_set(struct dp *dp, __be32 prefix, unsigned int len,
+		 const struct dp_route *r)
+{
+	struct dp_route_key key;
+
+	if (!dp || !r || !unicast_ok(r->remote) || r->vni > VNI_MAX ||
+	    route_key(&key, prefix, len))
+		return -EINVAL;
+	return bpf_map__update_elem(dp->skel->maps.routes, &key, sizeof(key),
+				    r, sizeof(*r), BPF_ANY);
+}
+
+int dp_route_lookup(struct dp *dp, __be32 ip, struct dp_route *r)
+{
+	struct dp_route_key key = { .prefixlen = 32, .addr = ip };
+
+	if (!dp || !r)
+		return -EINVAL;
+	return bpf_map__lookup_elem(dp->skel->maps.routes, &key, sizeof(key),
+				    r, sizeof(*r), 0);
+}
+
+int dp_route_del(struct dp *dp, __be32 prefix, unsigned int len)
+{
+	struct dp_route_key key;
+
+	if (!dp || route_key(&key, prefix, len))
+		return -EINVAL;
+	return bpf_map__delete_elem(dp->skel->maps.routes, &key, sizeof(key),
+				    0);
+}
+
+int dp_route_next(struct dp *dp, const struct dp_route_key *prev,
+		  struct dp_route_key *key, struct dp_route *r)
+{
+	int err;
+
+	if (!dp || !key || !r)
+		return -EINVAL;
+	err = bpf_map__get_next_key(dp->skel->maps.routes, prev, key,
+				    sizeof(*key));
+	/* An LPM lookup bounded by the entry's own length finds the entry. */
+	if (!err)
+		err = bpf_map__lookup_elem(dp->skel->maps.routes, key,
+					   sizeof(*key), r, sizeof(*r), 0);
+	return err;
+}
+
+int dp_stats_read(struct dp *dp, struct dp_counter out[DP_STAT__MAX])
+{
+	struct dp_counter *cpu;
+	int ncpu, i, err = 0;
+	__u32 key;
+
+	if (!dp || !out)
+		return -EINVAL;
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0)
+		return ncpu < 0 ? ncpu : -EINVAL;
+	cpu = calloc((size_t)ncpu, sizeof(*cpu));
+	if (!cpu)
+		return -ENOMEM;
+	for (key = 0; key < DP_STAT__MAX && !err; key++) {
+		err = bpf_map__lookup_elem(dp->skel->maps.stats, &key,
+					   sizeof(key), cpu,
+					   (size_t)ncpu * sizeof(*cpu), 0);
+		out[key].packets = out[key].bytes = 0;
+		for (i = 0; i < ncpu && !err; i++) {
+			out[key].packets += cpu[i].packets;
+			out[key].bytes += cpu[i].bytes;
+		}
+	}
+	free(cpu);
+	return err;
+}
+
+int dp_prog_fd(struct dp *dp, enum dp_prog prog)
+{
+	if (!dp)
+		return -EINVAL;
+	switch (prog) {
+	case DP_PROG_FROM_POD:
+		return bpf_program__fd(dp->skel->progs.from_pod);
+	case DP_PROG_FROM_OVERLAY:
+		return bpf_program__fd(dp->skel->progs.from_overlay);
+	case DP_PROG_TO_OVERLAY:
+		return bpf_program__fd(dp->skel->progs.to_overlay);
+	default:
+		return -EINVAL;
+	}
+}
+
+int dp_events_fd(struct dp *dp)
+{
+	if (!dp)
+		return -EINVAL;
+	return bpf_map__fd(dp->skel->maps.events);
+}

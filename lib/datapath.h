@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The BPF pod-routing datapath, from userspace (libbpf): loads one worker's
+ * instance of bpf/{from_pod,from_overlay,to_overlay}.c, pins it, attaches
+ * it with tc (clsact + cls_bpf direct-action) and fills its maps.
+ *
+ * Interfaces are named by ifindex in the caller's network namespace: the
+ * agent calls these from inside its worker's namespace. Addresses are in
+ * network byte order. Every function returns 0 or -errno unless told.
+ *
+ * Lifetime: dp_close() detaches nothing. The tc filters hold the programs,
+ * the pins hold the maps, so the datapath keeps forwarding while no agent
+ * runs, and the next dp_open() of the same pin dir finds the same maps
+ * (endpoints, routes, config, counters survive). See
+ * docs/datapath-bpf.md for what the agent must set up around it.
+ */
+#ifndef KNETSIM_DATAPATH_LIB_H
+#define KNETSIM_DATAPATH_LIB_H
+
+#include <stddef.h>
+
+#include "knetsim/datapath.h"
+
+struct dp;
+
+/*
+ * Loads the programs and maps. With pin_dir (a directory on bpffs, made if
+ * missing; bpffs is mounted at /sys/fs/bpf when the path is under it and
+ * nothing is mounted there), maps already pinned there are reused, new ones
+ * are pinned, and the programs are (re)pinned under their names. -EINVAL
+ * when a pinned map does not match this build's definition (dp_unpin() it
+ * to start afresh). No component of pin_dir may hold a '.' (bpffs refuses
+ * it). Pins live in the caller's mount namespace: enter the worker's
+ * network namespace only (setns(2), `nsenter --net`), not with
+ * `ip netns exec`, whose private mount namespace and fresh /sys would take
+ * a bpffs mounted here, and every pin, away when the process ends.
+ * pin_dir NULL: nothing is pinned (tests).
+ */
+int dp_open(const char *pin_dir, struct dp **out);
+/* Frees the handle; attachments and pins stay. NULL is fine. */
+void dp_close(struct dp *dp);
+
+/* "/sys/fs/bpf/knetsim/<sim>/<worker>" into buf; -EINVAL for a name that
+ * is empty or has a '/' or a '.' (bpffs refuses dots in names), or
+ * -ENAMETOOLONG. */
+int dp_pin_path(char *buf, size_t len, const char *sim, const char *worker);
+/* Removes this datapath's pins from pin_dir and the directory when empty;
+ * 0 when already gone. Attached programs keep running until detached. */
+int dp_unpin(const char *pin_dir);
+
+/* from_pod on tc ingress of a pod's host-side veth; replaces ours if
+ * present. Detach removes only our filter; 0 when it is not there. */
+int dp_attach_pod(struct dp *dp, int ifindex);
+int dp_detach_pod(int ifindex);
+/* from_overlay on ingress and to_overlay on egress of the external VXLAN
+ * device. */
+int dp_attach_overlay(struct dp *dp, int ifindex);
+int dp_detach_overlay(int ifindex);
+
+/* Checked: subnet has no host bits, subnet_len <= 32, host_ip inside the
+ * subnet when set, vni < 2^24, no unknown flags. */
+int dp_config_set(struct dp *dp, const struct dp_config *cfg);
+int dp_config_get(struct dp *dp, struct dp_config *cfg);
+
+/* ip a unicast address, ep->ifindex > 0. Delete: -ENOENT when absent. */
+int dp_endpoint_set(struct dp *dp, __be32 ip, const struct dp_endpoint *ep);
+int dp_endpoint_get(struct dp *dp, __be32 ip, struct dp_endpoint *ep);
+int dp_endpoint_del(struct dp *dp, __be32 ip);
+
+/* Listing: the endpoint after *prev (prev NULL: the first one) into *ip
+ * and *ep; -ENOENT past the last. Hash order; entries changed meanwhile
+ * may be missed or restart the walk. */
+int dp_endpoint_next(struct dp *dp, const __be32 *prev, __be32 *ip,
+		     struct dp_endpoint *ep);
+
+/* prefix/len without host bits, len <= 32; r->remote set, vni < 2^24.
+ * Lookup is longest-prefix match of one address, as the programs do it.
+ * Delete: -ENOENT when absent. */
+int dp_route_set(struct dp *dp, __be32 prefix, unsigned int len,
+		 const struct dp_route *r);
+int dp_route_lookup(struct dp *dp, __be32 ip, struct dp_route *r);
+int dp_route_del(struct dp *dp, __be32 prefix, unsigned int len);
+
+/* Listing as dp_endpoint_next(), for routes: prefix and length in *key. */
+int dp_route_next(struct dp *dp, const struct dp_route_key *prev,
+		  struct dp_route_key *key, struct dp_route *r);
+
+/* Counters summed over CPUs, indexed by enum dp_stat. */
+int dp_stats_read(struct dp *dp, struct dp_counter out[DP_STAT__MAX]);
+/* "local", "drop-malformed", ...; "?" for an unknown index. */
+const char *dp_stat_name(unsigned int stat);
+
+/* Descriptors owned by dp: a program (for BPF_PROG_TEST_RUN) and the
+ * events ring buffer (ring_buffer__new). -EINVAL for an unknown prog. */
+int dp_prog_fd(struct dp *dp, enum dp_prog prog);
+int dp_events_fd(struct dp *dp);
+
+#endif
