@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* The agent's datapath, behind one interface with two implementations:
- * routing "bpf" (dp_bpf.c: tc programs + pinned maps) and routing "kernel"
- * (dp_kernel.c: flannel's VXLAN backend through netlink). The agent calls
+ * routing "bpf" (routing_bpf.c: tc programs + pinned maps) and routing "kernel"
+ * (routing_kernel.c: flannel's VXLAN backend through netlink). The agent calls
  * these from its single event loop; every call is idempotent, so a
  * restarted agent can replay the full state from etcd over what is
  * already installed. All return 0 or -errno; failures are logged by the
  * implementation with the object they concern. */
-#ifndef KNETSIM_AGENT_DP_H
-#define KNETSIM_AGENT_DP_H
+#ifndef KNETSIM_AGENT_ROUTING_H
+#define KNETSIM_AGENT_ROUTING_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,7 +15,7 @@
 #include "cidr.h"
 #include "netconf.h"
 
-struct dp_config {
+struct routing_config {
 	const char *sim;
 	const char *worker;
 	uint32_t underlay_ip;        /* this worker's underlay address */
@@ -26,34 +26,34 @@ struct dp_config {
 };
 
 /* A remote worker's lease: its pod subnet behind its underlay address. */
-struct dp_lease {
+struct routing_lease {
 	struct cidr subnet;
 	uint32_t public_ip;
 	uint8_t vtep_mac[6];         /* kernel mode: the remote flannel.<VNI> MAC */
 };
 
 /* A local pod. */
-struct dp_endpoint {
+struct routing_endpoint {
 	uint32_t ip;
 	int host_ifindex;            /* host-side veth in the worker */
 	char host_ifname[16];
 	uint8_t pod_mac[6];
 };
 
-struct dp_ops {
+struct routing_ops {
 	const char *name;
 	/* Creates or adopts the overlay device and programs; fills the local
 	 * VTEP MAC (kernel mode) that goes into this worker's lease. */
-	int (*init)(const struct dp_config *cfg, uint8_t vtep_mac[6]);
-	int (*lease_add)(const struct dp_lease *l);
-	int (*lease_del)(const struct dp_lease *l);
-	int (*endpoint_add)(const struct dp_endpoint *ep);
+	int (*init)(const struct routing_config *cfg, uint8_t vtep_mac[6]);
+	int (*lease_add)(const struct routing_lease *l);
+	int (*lease_del)(const struct routing_lease *l);
+	int (*endpoint_add)(const struct routing_endpoint *ep);
 	int (*endpoint_del)(uint32_t ip);
 	/* Leaves everything installed (the datapath keeps forwarding). */
 	void (*close)(void);
 };
 
-extern const struct dp_ops dp_bpf_ops;
-extern const struct dp_ops dp_kernel_ops;
+extern const struct routing_ops routing_bpf_ops;
+extern const struct routing_ops routing_kernel_ops;
 
 #endif

@@ -29,11 +29,7 @@
 #include <netlink/route/route.h>
 
 #include "netns.h"
-
-struct nlh {
-	struct nl_sock *sk;
-	int kerr; /* negative errno of the last kernel error reply, or 0 */
-};
+#include "nl_priv.h"
 
 /* Shaping parameters. */
 #define TBF_LATENCY_US	50000	/* queue at most ~50 ms worth of bytes */
@@ -60,7 +56,7 @@ static int nlh_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
-static int nle_to_errno(int nle)
+int nl_nle_errno(int nle)
 {
 	switch (nle < 0 ? -nle : nle) {
 	case NLE_SUCCESS:	return 0;
@@ -88,17 +84,17 @@ static int nle_to_errno(int nle)
 }
 
 /* Call before each request. */
-static void nlh_begin(struct nlh *h)
+void nlh_begin(struct nlh *h)
 {
 	h->kerr = 0;
 }
 
 /* Turns a libnl result into 0 / -errno, preferring the kernel's errno. */
-static int nlh_result(struct nlh *h, int nlerr)
+int nlh_result(struct nlh *h, int nlerr)
 {
 	if (nlerr >= 0)
 		return 0;
-	return h->kerr ? h->kerr : nle_to_errno(nlerr);
+	return h->kerr ? h->kerr : nl_nle_errno(nlerr);
 }
 
 struct nlh *nlh_open(int nsfd)
@@ -121,7 +117,7 @@ struct nlh *nlh_open(int nsfd)
 	h->sk = nl_socket_alloc();
 	if (h->sk) {
 		ret = nl_connect(h->sk, NETLINK_ROUTE);
-		ret = ret < 0 ? nle_to_errno(ret) : 0;
+		ret = ret < 0 ? nl_nle_errno(ret) : 0;
 	}
 	if (nsfd >= 0) {
 		int r = netns_leave(saved);
@@ -158,7 +154,7 @@ void nlh_close(struct nlh *h)
 	free(h);
 }
 
-static bool ifname_valid(const char *name)
+bool nl_ifname_valid(const char *name)
 {
 	size_t len;
 
@@ -169,10 +165,10 @@ static bool ifname_valid(const char *name)
 }
 
 /* The kernel's view of ifname; *link must be put by the caller. */
-static int link_get(struct nlh *h, const char *ifname, struct rtnl_link **link)
+int nlh_link_get(struct nlh *h, const char *ifname, struct rtnl_link **link)
 {
 	*link = NULL;
-	if (!h || !ifname_valid(ifname))
+	if (!h || !nl_ifname_valid(ifname))
 		return -EINVAL;
 	nlh_begin(h);
 	return nlh_result(h, rtnl_link_get_kernel(h->sk, 0, ifname, link));
@@ -183,7 +179,7 @@ int nl_link_index(struct nlh *h, const char *ifname)
 	struct rtnl_link *link;
 	int ret;
 
-	ret = link_get(h, ifname, &link);
+	ret = nlh_link_get(h, ifname, &link);
 	if (ret)
 		return ret;
 	ret = rtnl_link_get_ifindex(link);
@@ -200,7 +196,7 @@ static int link_change(struct nlh *h, const char *ifname, link_edit_fn edit,
 	struct rtnl_link *orig, *change;
 	int ret;
 
-	ret = link_get(h, ifname, &orig);
+	ret = nlh_link_get(h, ifname, &orig);
 	if (ret)
 		return ret;
 	change = rtnl_link_alloc();
@@ -258,7 +254,7 @@ int nl_link_del(struct nlh *h, const char *ifname)
 	struct rtnl_link *link;
 	int ret;
 
-	if (!h || !ifname_valid(ifname))
+	if (!h || !nl_ifname_valid(ifname))
 		return -EINVAL;
 	link = rtnl_link_alloc();
 	if (!link)
@@ -282,7 +278,7 @@ int nl_bridge_add(struct nlh *h, const char *name)
 	struct rtnl_link *link;
 	int ret;
 
-	if (!h || !ifname_valid(name))
+	if (!h || !nl_ifname_valid(name))
 		return -EINVAL;
 	link = rtnl_link_bridge_alloc();
 	if (!link)
@@ -299,7 +295,7 @@ int nl_veth_add(struct nlh *h, const char *name, const char *peer,
 	struct rtnl_link *link, *plink;
 	int ret;
 
-	if (!h || !ifname_valid(name) || !ifname_valid(peer))
+	if (!h || !nl_ifname_valid(name) || !nl_ifname_valid(peer))
 		return -EINVAL;
 	link = rtnl_link_veth_alloc();
 	if (!link)
@@ -316,7 +312,7 @@ int nl_veth_add(struct nlh *h, const char *name, const char *peer,
 }
 
 /* An IPv4 nl_addr from a host-order address. */
-static struct nl_addr *inet_addr_build(uint32_t addr, uint8_t prefixlen)
+struct nl_addr *nl_inet_addr(uint32_t addr, uint8_t prefixlen)
 {
 	uint32_t be = htonl(addr);
 	struct nl_addr *a = nl_addr_build(AF_INET, &be, sizeof(be));
@@ -339,13 +335,13 @@ int nl_addr_add(struct nlh *h, const char *ifname, uint32_t addr,
 	if (idx < 0)
 		return idx;
 	ra = rtnl_addr_alloc();
-	local = inet_addr_build(addr, prefixlen);
+	local = nl_inet_addr(addr, prefixlen);
 	ret = -ENOMEM;
 	if (!ra || !local)
 		goto out;
 	rtnl_addr_set_ifindex(ra, idx);
 	rtnl_addr_set_family(ra, AF_INET);
-	ret = nle_to_errno(rtnl_addr_set_local(ra, local));
+	ret = nl_nle_errno(rtnl_addr_set_local(ra, local));
 	if (ret)
 		goto out;
 	nlh_begin(h);
@@ -358,7 +354,7 @@ out:
 }
 
 /* Fills route r's next hop; ownership of the hop passes to r. */
-static int route_set_nexthop(struct rtnl_route *r, int idx, uint32_t gw)
+int nl_route_set_nexthop(struct rtnl_route *r, int idx, uint32_t gw)
 {
 	struct rtnl_nexthop *nh;
 	struct nl_addr *via = NULL;
@@ -369,7 +365,7 @@ static int route_set_nexthop(struct rtnl_route *r, int idx, uint32_t gw)
 	if (idx > 0)
 		rtnl_route_nh_set_ifindex(nh, idx);
 	if (gw) {
-		via = inet_addr_build(gw, 32);
+		via = nl_inet_addr(gw, 32);
 		if (!via) {
 			rtnl_route_nh_free(nh);
 			return -ENOMEM;
@@ -396,7 +392,7 @@ int nl_route_add(struct nlh *h, uint32_t dst, uint8_t len, uint32_t gw,
 			return idx;
 	}
 	r = rtnl_route_alloc();
-	dest = inet_addr_build(dst, len);
+	dest = nl_inet_addr(dst, len);
 	ret = -ENOMEM;
 	if (!r || !dest)
 		goto out;
@@ -405,10 +401,10 @@ int nl_route_add(struct nlh *h, uint32_t dst, uint8_t len, uint32_t gw,
 	rtnl_route_set_protocol(r, RTPROT_STATIC);
 	rtnl_route_set_type(r, RTN_UNICAST);
 	rtnl_route_set_scope(r, gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
-	ret = nle_to_errno(rtnl_route_set_dst(r, dest));
+	ret = nl_nle_errno(rtnl_route_set_dst(r, dest));
 	if (ret)
 		goto out;
-	ret = route_set_nexthop(r, idx, gw);
+	ret = nl_route_set_nexthop(r, idx, gw);
 	if (ret)
 		goto out;
 	nlh_begin(h);
@@ -529,7 +525,7 @@ static int tbf_add(struct nlh *h, struct rtnl_link *link, uint32_t parent,
 	if (!q)
 		return -ENOMEM;
 	rtnl_qdisc_tbf_set_rate(q, (int)rate, (int)burst, 0);
-	ret = nle_to_errno(rtnl_qdisc_tbf_set_limit_by_latency(q,
+	ret = nl_nle_errno(rtnl_qdisc_tbf_set_limit_by_latency(q,
 							TBF_LATENCY_US));
 	if (!ret)
 		ret = qdisc_add(h, q);
@@ -559,7 +555,7 @@ static int netem_probe(struct nlh *h)
 	ret = nl_veth_add(h, a, b, -1);
 	if (ret)
 		return ret;
-	ret = link_get(h, a, &link);
+	ret = nlh_link_get(h, a, &link);
 	if (!ret) {
 		ret = netem_add(h, link, &s);
 		rtnl_link_put(link);
@@ -617,7 +613,7 @@ int nl_qdisc_shape(struct nlh *h, const char *ifname,
 	ret = shaping_check(s);
 	if (ret)
 		return ret;
-	ret = link_get(h, ifname, &link);
+	ret = nlh_link_get(h, ifname, &link);
 	if (ret)
 		return ret;
 	netem = s->delay_us || s->jitter_us || s->loss_ppm;
