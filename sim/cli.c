@@ -37,7 +37,7 @@ int cli_pick_sim(const struct cli *cli, char *buf)
 
 	if (cli->sim) {
 		if (!topology_name_valid(cli->sim, KNETSIM_SIM_NAME_MAX)) {
-			log_err("--name: \"%s\" is not a simulation name (expected [A-Za-z0-9_.-], at most %d bytes)",
+			log_err("--name: \"%s\" is not a simulation name (expected [A-Za-z0-9_-], at most %d bytes)",
 				cli->sim, KNETSIM_SIM_NAME_MAX);
 			return -1;
 		}

@@ -27,9 +27,8 @@ bool topology_name_valid(const char *s, size_t max)
 {
 	size_t len = strlen(s);
 
-	/* "." and ".." would be path components of the state directory. */
-	return len && len <= max && strspn(s, TOPO_NAME_CHARSET) == len &&
-	       strcmp(s, ".") && strcmp(s, "..");
+	/* No '.': bpffs refuses it in pin names, which hold these names. */
+	return len && len <= max && strspn(s, TOPO_NAME_CHARSET) == len;
 }
 
 int topo_fail(struct topo_ctx *c, int line, const char *field,

@@ -11,7 +11,7 @@
 
 #include "units.h"
 
-#define NAME_CHARS "A-Z a-z 0-9 _ . -"
+#define NAME_CHARS "A-Z a-z 0-9 _ -"
 #define MAX_DELAY_US 60000000u /* one minute */
 #define VNI_MAX 16777215u
 #define SUBNET_LEN_MAX 30
@@ -152,10 +152,6 @@ static int check_name(struct topo_ctx *c, const struct doc_node *v,
 				 "invalid character 0x%02x (expected only "
 				 NAME_CHARS ")", s, ch);
 	}
-	if (!topology_name_valid(s, max))
-		return topo_fail(c, v->line, field, "name \"%s\" is not "
-				 "allowed (expected a name other than . and "
-				 "..)", s);
 	return 0;
 }
 

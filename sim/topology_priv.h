@@ -14,7 +14,7 @@
 #define TOPO_DEFAULT_UNDERLAY "10.0.0.0/16"
 #define TOPO_PATH_MAX 128
 #define TOPO_NAME_CHARSET \
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 
 /* Where a set of link fields was written. */
 struct topo_link_src {

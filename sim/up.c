@@ -303,7 +303,7 @@ int cmd_up(struct cli *cli, int argc, char **argv)
 	}
 	u.sim = cli->sim ? cli->sim : u.t->name;
 	if (!topology_name_valid(u.sim, KNETSIM_SIM_NAME_MAX)) {
-		log_err("--name: \"%s\" is not a simulation name (expected [A-Za-z0-9_.-], at most %d bytes)",
+		log_err("--name: \"%s\" is not a simulation name (expected [A-Za-z0-9_-], at most %d bytes)",
 			u.sim, KNETSIM_SIM_NAME_MAX);
 		ret = 1;
 		goto out;
