@@ -20,6 +20,15 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 
 B := build
 
+# `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
 # BPF: one object per attach point, linked into one, and its skeleton.
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
@@ -35,15 +44,18 @@ LDLIBS   += -lbpf -lelf -lz
 LIB_SRCS := $(wildcard lib/*.c)
 SIM_SRCS := $(filter-out sim/main.c,$(wildcard sim/*.c))
 AGENT_SRCS := $(filter-out agent/main.c,$(wildcard agent/*.c))
+CNI_SRCS := $(filter-out cni/main.c,$(wildcard cni/*.c))
 TOOL_SRCS := $(wildcard tools/*.c)
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 SIM_OBJS := $(SIM_SRCS:%.c=$(B)/%.o)
 AGENT_OBJS := $(AGENT_SRCS:%.c=$(B)/%.o)
+CNI_OBJS := $(CNI_SRCS:%.c=$(B)/%.o)
 
-BINS := $(B)/knetsim $(TOOL_SRCS:tools/%.c=$(B)/tools/%)
+BINS := $(B)/knetsim $(B)/knetsim-agent $(B)/knetsim-cni \
+	$(TOOL_SRCS:tools/%.c=$(B)/tools/%)
 
-.PHONY: all deps test test-unit test-bpf test-integration check-root bench install \
+.PHONY: all deps test test-unit test-bpf test-conformance test-integration check-root bench install \
 	uninstall clean
 all: $(BINS)
 
@@ -52,26 +64,40 @@ deps:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/bpf/%.bpf.o: bpf/%.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(BPF_CFLAGS) -MMD -MP -c -o $@ $<
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(B)/bpf/datapath.bpf.o: $(BPF_OBJS)
-	$(BPFTOOL) gen object $@ $^
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
 
 $(BPF_SKEL): $(B)/bpf/datapath.bpf.o
-	$(BPFTOOL) gen skeleton $< name knetsim_dp > $@.tmp
-	mv $@.tmp $@
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name knetsim_dp > $@.tmp
+	$(Q)mv $@.tmp $@
 
 $(B)/lib/datapath.o: $(BPF_SKEL)
 
 $(B)/knetsim: $(B)/sim/main.o $(SIM_OBJS) $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/knetsim-agent: $(B)/agent/main.o $(AGENT_OBJS) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/knetsim-cni: $(B)/cni/main.o $(CNI_OBJS) $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tools/%: $(B)/tools/%.o $(LIB_OBJS)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: pure logic, built again with ASan and UBSan.
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -83,21 +109,31 @@ $(UB)/lib/datapath.o: $(BPF_SKEL)
 
 $(UB)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(SAN) -MMD -MP -c -o $@ $<
 
 UNIT_DEPS := $(SIM_OBJS) $(AGENT_OBJS) $(LIB_OBJS)
 $(UB)/tests/unit/%: $(UB)/tests/unit/%.o $(UNIT_DEPS:$(B)/%=$(UB)/%)
-	$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # BPF_PROG_TEST_RUN tests: datapath decisions on crafted packets (root).
 BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(UB)/tests/bpf/%)
 $(UB)/tests/bpf/%: $(UB)/tests/bpf/%.o $(UB)/lib/datapath.o $(UB)/lib/fsutil.o
-	$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 test-bpf: $(BPF_TEST_BINS)
 	@set -e; for t in $(BPF_TEST_BINS); do \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+# The CNI plugin's unit test also links the plugin's objects.
+$(UB)/tests/unit/test_cni: $(CNI_OBJS:$(B)/%=$(UB)/%)
+
+# The plugin driven through the reference library libcni (Go).
+test-conformance: $(B)/knetsim-cni check-root
+	KNETSIM_CNI=$(CURDIR)/$(B)/knetsim-cni sh tests/conformance/run.sh
 
 test-unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
@@ -118,6 +154,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-root all
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-bpf
+	@$(MAKE) --no-print-directory test-conformance
 	@$(MAKE) --no-print-directory test-integration
 
 bench: all check-root
@@ -125,11 +162,12 @@ bench: all check-root
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
-	install -m 0755 $(B)/knetsim $(DESTDIR)$(BINDIR)/knetsim
+	install -m 0755 $(B)/knetsim $(B)/knetsim-agent $(B)/knetsim-cni $(DESTDIR)$(BINDIR)/
 	install -m 0644 conf/*.yaml $(DESTDIR)$(SHAREDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/knetsim
+	rm -f $(DESTDIR)$(BINDIR)/knetsim $(DESTDIR)$(BINDIR)/knetsim-agent \
+	      $(DESTDIR)$(BINDIR)/knetsim-cni
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:

@@ -33,11 +33,10 @@
 #include "knetsim/paths.h"
 #include "log.h"
 #include "mac.h"
+#include "nl_overlay.h"
 
 #define ETCD_TIMEOUT_MS     3000
 #define NETCONF_WAIT_MS     15000
-#define VXLAN_OVERHEAD      50
-#define UNDERLAY_MTU        1500
 
 struct options {
 	const char *sim, *worker, *cluster, *address, *etcd, *routing;
@@ -197,7 +196,7 @@ static int write_subnet_env(struct agent *a)
 {
 	char path[sizeof(a->run_dir) + 16];
 	char *env = lease_subnet_env(&a->net, &a->lease.subnet,
-				     UNDERLAY_MTU - VXLAN_OVERHEAD, false);
+				     ROUTING_UNDERLAY_MTU - VXLAN_OVERHEAD, false);
 	int ret;
 
 	if (!env)

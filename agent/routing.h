@@ -15,6 +15,9 @@
 #include "cidr.h"
 #include "netconf.h"
 
+/* The emulated underlay's MTU (veth default). */
+#define ROUTING_UNDERLAY_MTU 1500
+
 struct routing_config {
 	const char *sim;
 	const char *worker;

@@ -75,6 +75,7 @@ cJSON *ctl_call(const char *path, const cJSON *req, int timeout_ms,
 	goto out;
 fail:
 	snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	errno = -ret; /* callers tell "no agent" (ENOENT, ECONNREFUSED) apart */
 out:
 	free(out);
 	free(buf);

@@ -7,8 +7,8 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-/* One request, one reply; NULL with err on failure. timeout_ms bounds
- * connect, send and receive. */
+/* One request, one reply; NULL with err on failure (errno then tells
+ * why). timeout_ms bounds connect, send and receive. */
 cJSON *ctl_call(const char *path, const cJSON *req, int timeout_ms,
 		char *err, size_t errlen);
 /* SO_RCVTIMEO and SO_SNDTIMEO on a socket; 0 or -errno. */

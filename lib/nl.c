@@ -218,6 +218,14 @@ static void edit_up(struct rtnl_link *change, int arg)
 	rtnl_link_set_flags(change, IFF_UP);
 }
 
+static void edit_noarp(struct rtnl_link *change, int on)
+{
+	if (on)
+		rtnl_link_set_flags(change, IFF_NOARP);
+	else
+		rtnl_link_unset_flags(change, IFF_NOARP);
+}
+
 static void edit_mtu(struct rtnl_link *change, int mtu)
 {
 	rtnl_link_set_mtu(change, (unsigned)mtu);
@@ -231,6 +239,11 @@ static void edit_master(struct rtnl_link *change, int master)
 int nl_link_up(struct nlh *h, const char *ifname)
 {
 	return link_change(h, ifname, edit_up, 0);
+}
+
+int nl_link_set_noarp(struct nlh *h, const char *ifname, bool on)
+{
+	return link_change(h, ifname, edit_noarp, on);
 }
 
 int nl_link_set_mtu(struct nlh *h, const char *ifname, unsigned mtu)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agents.h"
 #include "cidr.h"
 #include "cli.h"
 #include "down.h"
@@ -22,8 +23,9 @@
 #include "state.h"
 #include "topology.h"
 
-#define UP_PHASES 6
+#define UP_PHASES 7
 #define UP_ETCD_TIMEOUT_MS 30000
+#define UP_AGENT_TIMEOUT_MS 20000
 
 static volatile sig_atomic_t up_interrupted;
 
@@ -191,6 +193,21 @@ static int phase_config(struct up *u)
 	return 0;
 }
 
+static int phase_agents(struct up *u)
+{
+	size_t workers = 0;
+
+	for (size_t i = 0; i < u->t->n_nodes; i++)
+		workers += u->t->nodes[i].kind == NODE_WORKER;
+	progress_phase("agents", 0);
+	if (interrupted(u) ||
+	    agents_start(u->st, u->t, u->err, sizeof(u->err)) ||
+	    agents_wait(u->st, u->t, UP_AGENT_TIMEOUT_MS, u->err, sizeof(u->err)))
+		return -1;
+	progress_done("%zu agents hold their subnet leases", workers);
+	return 0;
+}
+
 static const struct node *first_of(const struct topology *t, size_t cluster,
 				   enum node_kind kind, size_t nth)
 {
@@ -340,6 +357,8 @@ int cmd_up(struct cli *cli, int argc, char **argv)
 		ret = phase_etcd(&u);
 	if (!ret)
 		ret = phase_config(&u);
+	if (!ret)
+		ret = phase_agents(&u);
 	if (!ret && state_set_ready(u.st)) {
 		snprintf(u.err, sizeof(u.err), "record the simulation as ready: %s",
 			 strerror(errno));

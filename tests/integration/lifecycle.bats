@@ -100,7 +100,8 @@ teardown() {
 	# b is untouched
 	ks exec --name "$PREFIX-b" Aw2 -- ping -c 1 -W 2 10.0.0.1
 	run ks status --name "$PREFIX-b" -j
-	[ "$(jq '[.simulations[0].nodes[].processes[] | select(.alive)] | length' <<<"$output")" -eq 1 ]
+	[ "$(jq '[.simulations[0].nodes[].processes[] | select(.alive|not)] | length' <<<"$output")" -eq 0 ]
+	[ "$(jq '[.simulations[0].nodes[].processes[]] | length' <<<"$output")" -eq 3 ]   # etcd, 2 agents
 }
 
 @test "commands without --name pick the only simulation, or ask" {

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Routing "bpf": the tc programs of lib/datapath.c on one `external` VXLAN
+ * device and on every pod's host-side veth, their maps filled from the
+ * leases and endpoints (what the programs decide: docs/datapath-bpf.md).
+ *
+ * Addresses: the worker owns its lease's network address (.0/32, as
+ * flannel gives flannel.<VNI>) on the VXLAN device; pods use the lease's
+ * .1 as their gateway, which from_pod answers ARP for. The pod network is
+ * routed into the VXLAN device so the worker's own packets to remote pods
+ * get their tunnel key from to_overlay.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "datapath.h"
+#include "log.h"
+#include "nl.h"
+#include "nl_overlay.h"
+#include "routing.h"
+#include "sysctl.h"
+
+#define VXLAN_NAME_FMT "knetsim.%u"
+
+static struct {
+	struct dp *dp;
+	struct nlh *nl;
+	uint32_t vni;
+} rb;
+
+static int sysctls(const char *vxlan)
+{
+	char key[96];
+	int ret;
+
+	ret = sysctl_write(-1, "net/ipv4/ip_forward", "1");
+	/* Loose: a pod's packet to another worker's underlay address leaves
+	 * through the stack and is answered over the overlay. */
+	if (!ret)
+		ret = sysctl_write(-1, "net/ipv4/conf/all/rp_filter", "2");
+	if (!ret)
+		ret = sysctl_write(-1, "net/ipv4/conf/default/rp_filter", "2");
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6", vxlan);
+	sysctl_write(-1, key, "1"); /* absent when IPv6 is off altogether */
+	return ret;
+}
+
+static int rb_init(const struct routing_config *cfg, uint8_t vtep_mac[6])
+{
+	struct dp_config dc = { 0 };
+	char vx[16];
+	int ret, idx;
+
+	snprintf(vx, sizeof(vx), VXLAN_NAME_FMT, cfg->net.vni);
+	rb.vni = cfg->net.vni;
+	rb.nl = nlh_open(-1);
+	if (!rb.nl)
+		return -ENOMEM;
+	ret = nl_vxlan_add(rb.nl, vx, cfg->net.vni, cfg->net.port, 0, NULL,
+			   false, true);
+	if (!ret)
+		ret = nl_link_set_noarp(rb.nl, vx, true);
+	/* With no underlay device to derive it from, say it. */
+	if (!ret)
+		ret = nl_link_set_mtu(rb.nl, vx, ROUTING_UNDERLAY_MTU - VXLAN_OVERHEAD);
+	if (!ret)
+		ret = sysctls(vx);
+	if (!ret)
+		ret = nl_addr_ensure(rb.nl, vx, cfg->subnet.addr, 32);
+	if (!ret)
+		ret = nl_link_up(rb.nl, vx);
+	if (!ret)
+		ret = nl_route_replace(rb.nl, cfg->net.network.addr,
+				       cfg->net.network.len, 0, vx, false);
+	if (!ret)
+		ret = nl_link_mac(rb.nl, vx, vtep_mac);
+	if (ret) {
+		log_err("%s: %s", vx, strerror(-ret));
+		return ret;
+	}
+	idx = nl_link_index(rb.nl, vx);
+	if (idx < 0)
+		return idx;
+
+	ret = dp_open(cfg->pin_dir, &rb.dp);
+	if (ret) {
+		log_err("BPF datapath in %s: %s", cfg->pin_dir, strerror(-ret));
+		return ret;
+	}
+	dc.vxlan_ifindex = idx;
+	dc.vni = cfg->net.vni;
+	dc.subnet = htonl(cfg->subnet.addr);
+	dc.subnet_len = cfg->subnet.len;
+	dc.gateway = htonl(cfg->subnet.addr + 1);
+	dc.host_ip = htonl(cfg->subnet.addr);
+	ret = dp_config_set(rb.dp, &dc);
+	if (!ret)
+		ret = dp_attach_overlay(rb.dp, idx);
+	if (ret)
+		log_err("BPF datapath on %s: %s", vx, strerror(-ret));
+	return ret;
+}
+
+static int rb_lease_add(const struct routing_lease *l)
+{
+	struct dp_route r = { .remote = htonl(l->public_ip), .vni = rb.vni };
+
+	return dp_route_set(rb.dp, htonl(l->subnet.addr), l->subnet.len, &r);
+}
+
+static int rb_lease_del(const struct routing_lease *l)
+{
+	int ret = dp_route_del(rb.dp, htonl(l->subnet.addr), l->subnet.len);
+
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int rb_endpoint_add(const struct routing_endpoint *ep)
+{
+	struct dp_endpoint e = { .ifindex = ep->host_ifindex };
+	int ret;
+
+	memcpy(e.mac, ep->pod_mac, sizeof(e.mac));
+	ret = nl_link_mac(rb.nl, ep->host_ifname, e.host_mac);
+	if (!ret)
+		ret = dp_endpoint_set(rb.dp, htonl(ep->ip), &e);
+	if (!ret)
+		ret = dp_attach_pod(rb.dp, ep->host_ifindex);
+	return ret;
+}
+
+static int rb_endpoint_del(uint32_t ip)
+{
+	return dp_endpoint_del(rb.dp, htonl(ip));
+}
+
+static void rb_close(void)
+{
+	dp_close(rb.dp);
+	nlh_close(rb.nl);
+	memset(&rb, 0, sizeof(rb));
+}
+
+const struct routing_ops routing_bpf_ops = {
+	.name = "bpf",
+	.init = rb_init,
+	.lease_add = rb_lease_add,
+	.lease_del = rb_lease_del,
+	.endpoint_add = rb_endpoint_add,
+	.endpoint_del = rb_endpoint_del,
+	.close = rb_close,
+};
