@@ -63,6 +63,7 @@ void topology_free(struct topology *t)
 		return;
 	free(t->clusters);
 	free(t->nodes);
+	free(t->pods);
 	free(t);
 }
 
@@ -84,6 +85,7 @@ static struct topology *build(const struct doc_node *root, const char *file,
 		ret = topo_check(&c);
 	free(c.cl_src);
 	free(c.ov);
+	free(c.pod_src);
 	if (ret) {
 		topology_free(t);
 		return NULL;
@@ -161,5 +163,18 @@ const struct cluster *topology_cluster(const struct topology *t,
 	for (size_t i = 0; i < t->n_clusters; i++)
 		if (!strcmp(t->clusters[i].name, name))
 			return &t->clusters[i];
+	return NULL;
+}
+
+const struct pod *topology_pod(const struct topology *t, const char *cluster,
+			       const char *name)
+{
+	for (size_t i = 0; i < t->n_pods; i++) {
+		const struct pod *p = &t->pods[i];
+
+		if (!strcmp(p->name, name) &&
+		    !strcmp(t->clusters[p->cluster].name, cluster))
+			return p;
+	}
 	return NULL;
 }

@@ -55,12 +55,33 @@ struct node {
 	int line;                /* where it was declared */
 };
 
+/* A pod's namespace is "<sim>:<cluster>.<pod>". */
+#define TOPO_POD_NAME_MAX 32
+#define TOPO_LABELS_MAX 16
+
+/* Kubernetes-like: key [A-Za-z0-9_.-/], value [A-Za-z0-9_.-], 1 to 63
+ * bytes each. */
+struct pod_label {
+	char key[64];
+	char value[64];
+};
+
+struct pod {
+	char name[TOPO_POD_NAME_MAX + 1];
+	size_t cluster;          /* index into topology.clusters */
+	size_t worker;           /* index into topology.nodes */
+	struct pod_label labels[TOPO_LABELS_MAX];
+	size_t n_labels;
+	int line;                /* where it was declared */
+};
+
 struct cluster {
 	char name[KNETSIM_NODE_NAME_MAX + 1];
 	struct net_config net;
 	enum routing_mode routing;
 	enum proxy_mode proxy;
 	size_t n_workers, n_etcd;
+	size_t n_pods;
 	int line;
 };
 
@@ -75,6 +96,10 @@ struct topology {
 	 * by cluster in file order. Addresses are assigned in this order. */
 	struct node *nodes;
 	size_t n_nodes;
+	/* All clusters' pods, cluster by cluster in file order. A pod name
+	 * is unique within its cluster only. */
+	struct pod *pods;
+	size_t n_pods;
 };
 
 /* Parses and validates. On failure returns NULL and fills err with
@@ -88,6 +113,8 @@ void topology_free(struct topology *t);
 /* Lookups; NULL when absent. */
 const struct node *topology_node(const struct topology *t, const char *name);
 const struct cluster *topology_cluster(const struct topology *t, const char *name);
+const struct pod *topology_pod(const struct topology *t, const char *cluster,
+			       const char *name);
 
 /* Name rules shared with the CLI (--name) and the state directory. */
 bool topology_name_valid(const char *s, size_t max);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Rules across fields of a decoded topology (unique names, interface names
- * that cannot clash, ranges that fit and do not overlap, overrides that
- * name real nodes), then the derived values: underlay addresses and each
- * node's effective link properties. */
+ * that cannot clash, ranges that fit and do not overlap, pods on workers of
+ * their own cluster, overrides that name real nodes), then the derived
+ * values: underlay addresses and each node's effective link properties. */
 #include "topology_priv.h"
 
 #include <stdio.h>
@@ -287,6 +287,191 @@ static const struct fname *find_node(const struct fname *v, size_t n,
 	return f && f->kind == FN_NODE ? f : NULL;
 }
 
+/* "clusters[0].pods[3].worker" for a pod's field. */
+static const char *pod_field(const struct topo_ctx *c, size_t i,
+			     const char *key, char *buf)
+{
+	snprintf(buf, TOPO_PATH_MAX, "clusters[%zu].pods[%zu].%s",
+		 c->t->pods[i].cluster, c->pod_src[i].index, key);
+	return buf;
+}
+
+/* "C0w1, C0w2, C0w3", cut short with "..." when long. */
+static const char *worker_list(const struct topology *t, size_t ci,
+			       char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct node *nd = &t->nodes[i];
+		const char *sep = n ? ", " : "";
+		size_t need = strlen(sep) + strlen(nd->name);
+
+		if (nd->cluster != ci || nd->kind != NODE_WORKER)
+			continue;
+		/* Always room left for ", ..." and the NUL. */
+		if (n + need + sizeof(", ...") > len) {
+			snprintf(buf + n, len - n, "%s...", sep);
+			break;
+		}
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", sep, nd->name);
+	}
+	return buf;
+}
+
+static int resolve_worker(struct topo_ctx *c, const struct fname *v,
+			  size_t n, size_t i)
+{
+	struct topology *t = c->t;
+	struct pod *p = &t->pods[i];
+	const struct topo_pod_src *src = &c->pod_src[i];
+	const struct fname *f = find_node(v, n, src->worker);
+	const char *cl = t->clusters[p->cluster].name;
+	char field[TOPO_PATH_MAX], workers[160];
+	const struct node *nd = f ? &t->nodes[f->idx] : NULL;
+
+	if (nd && nd->kind == NODE_WORKER && nd->cluster == p->cluster) {
+		p->worker = f->idx;
+		return 0;
+	}
+	pod_field(c, i, "worker", field);
+	worker_list(t, p->cluster, workers, sizeof(workers));
+	if (!nd)
+		return topo_fail(c, src->worker_line, field, "no worker named "
+				 "\"%s\" in cluster %s (expected one of %s)",
+				 src->worker, cl, workers);
+	if (nd->kind == NODE_ETCD)
+		return topo_fail(c, src->worker_line, field, "\"%s\" is an "
+				 "etcd member of cluster %s, not a worker "
+				 "(expected one of cluster %s's workers: %s)",
+				 nd->name, t->clusters[nd->cluster].name, cl,
+				 workers);
+	return topo_fail(c, src->worker_line, field, "\"%s\" is a worker of "
+			 "cluster %s, not of %s (expected one of cluster %s's "
+			 "workers: %s)", nd->name,
+			 t->clusters[nd->cluster].name, cl, cl, workers);
+}
+
+/* By cluster, then name, then place in the file. */
+static int pod_cmp(const void *a, const void *b)
+{
+	const struct pod *x = *(const struct pod *const *)a;
+	const struct pod *y = *(const struct pod *const *)b;
+	int r;
+
+	if (x->cluster != y->cluster)
+		return x->cluster < y->cluster ? -1 : 1;
+	r = strcmp(x->name, y->name);
+	if (r)
+		return r;
+	return (x > y) - (x < y);
+}
+
+/* Pod names are unique within a cluster. Finds the earliest second
+ * definition (*dup, SIZE_MAX when none) and the one it repeats. */
+static int find_dup_pod(struct topo_ctx *c, size_t *dup, size_t *first)
+{
+	const struct topology *t = c->t;
+	const struct pod **v, *run;
+
+	*dup = SIZE_MAX;
+	if (t->n_pods < 2)
+		return 0;
+	v = calloc(t->n_pods, sizeof(*v));
+	if (!v)
+		return topo_fail(c, 0, NULL, "out of memory");
+	for (size_t i = 0; i < t->n_pods; i++)
+		v[i] = &t->pods[i];
+	qsort(v, t->n_pods, sizeof(*v), pod_cmp);
+	run = v[0];
+	for (size_t i = 1; i < t->n_pods; i++) {
+		size_t d = (size_t)(v[i] - t->pods);
+
+		if (v[i]->cluster != run->cluster ||
+		    strcmp(v[i]->name, run->name)) {
+			run = v[i];
+			continue;
+		}
+		if (d < *dup) {
+			*dup = d;
+			*first = (size_t)(run - t->pods);
+		}
+	}
+	free(v);
+	return 0;
+}
+
+static int dup_pod(struct topo_ctx *c, size_t dup, size_t first)
+{
+	const struct pod *p = &c->t->pods[dup];
+	char field[TOPO_PATH_MAX];
+
+	pod_field(c, dup, "name", field);
+	return topo_fail(c, c->pod_src[dup].name_line, field, "pod \"%s\" is "
+			 "already defined in cluster %s (line %d) (expected a "
+			 "name unique within the cluster)", p->name,
+			 c->t->clusters[p->cluster].name,
+			 c->pod_src[first].name_line);
+}
+
+/* Each pod takes an address of its worker's subnet; the network, gateway
+ * and broadcast addresses are not for pods. */
+static uint64_t pods_per_worker(const struct cluster *cl)
+{
+	uint64_t size = cl->net.subnet_len < 32 ?
+			1ull << (32 - cl->net.subnet_len) : 1;
+
+	return size > 3 ? size - 3 : 0;
+}
+
+static int check_pod_counts(struct topo_ctx *c)
+{
+	const struct topology *t = c->t;
+	char field[TOPO_PATH_MAX];
+	size_t *count = calloc(t->n_nodes ? t->n_nodes : 1, sizeof(*count));
+	int ret = 0;
+
+	if (!count)
+		return topo_fail(c, 0, NULL, "out of memory");
+	for (size_t i = 0; i < t->n_pods; i++) {
+		const struct pod *p = &t->pods[i];
+		const struct cluster *cl = &t->clusters[p->cluster];
+		uint64_t room = pods_per_worker(cl);
+
+		if (++count[p->worker] <= room)
+			continue;
+		pod_field(c, i, "worker", field);
+		ret = topo_fail(c, c->pod_src[i].worker_line, field, "worker "
+				"%s has %zu pods, but its /%u subnet holds "
+				"%llu (expected at most %llu pod%s per worker, "
+				"or a shorter network.SubnetLen)",
+				t->nodes[p->worker].name, count[p->worker],
+				cl->net.subnet_len, (unsigned long long)room,
+				(unsigned long long)room, room == 1 ? "" : "s");
+		break;
+	}
+	free(count);
+	return ret;
+}
+
+/* v is sorted and its names unique by now. Problems are reported in
+ * file order: a pod's name, then its worker, then the next pod. */
+static int check_pods(struct topo_ctx *c, const struct fname *v, size_t n)
+{
+	size_t dup, first = 0;
+
+	if (find_dup_pod(c, &dup, &first))
+		return -1;
+	for (size_t i = 0; i < c->t->n_pods; i++) {
+		if (i == dup)
+			return dup_pod(c, dup, first);
+		if (resolve_worker(c, v, n, i))
+			return -1;
+	}
+	return check_pod_counts(c);
+}
+
 static void merge(struct link_props *to, const struct link_props *from)
 {
 	if (from->set & LINK_DELAY)
@@ -384,6 +569,8 @@ int topo_check(struct topo_ctx *c)
 		ret = check_fabric_names(c, names, n);
 	if (!ret)
 		ret = check_networks(c);
+	if (!ret)
+		ret = check_pods(c, names, n);
 	if (!ret)
 		ret = assign_addresses(c);
 	if (!ret)

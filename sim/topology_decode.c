@@ -12,6 +12,12 @@
 #include "units.h"
 
 #define NAME_CHARS "A-Z a-z 0-9 _ -"
+/* Labels as Kubernetes writes them, without its finer structure rules. */
+#define LABEL_MAX 63
+#define LABEL_KEY_CHARSET TOPO_NAME_CHARSET "./"
+#define LABEL_KEY_CHARS NAME_CHARS " . /"
+#define LABEL_VALUE_CHARSET TOPO_NAME_CHARSET "."
+#define LABEL_VALUE_CHARS NAME_CHARS " ."
 #define MAX_DELAY_US 60000000u /* one minute */
 #define VNI_MAX 16777215u
 #define SUBNET_LEN_MAX 30
@@ -24,7 +30,8 @@ static const char *const link_keys[] = {
 static const char *const override_keys[] = {
 	"node", "delay", "jitter", "rate", "loss", NULL };
 static const char *const cluster_keys[] = {
-	"name", "workers", "etcd", "network", "datapath", NULL };
+	"name", "workers", "etcd", "network", "datapath", "pods", NULL };
+static const char *const pod_keys[] = { "name", "worker", "labels", NULL };
 static const char *const network_keys[] = {
 	"Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", NULL };
 static const char *const backend_keys[] = { "Type", "VNI", "Port", NULL };
@@ -553,6 +560,157 @@ static int decode_datapath(struct topo_ctx *c, const struct doc_node *m,
 	return 0;
 }
 
+/* A label key or value: 1 to LABEL_MAX bytes from charset. */
+static int check_label(struct topo_ctx *c, const struct doc_node *v,
+		       const char *field, const char *what,
+		       const char *charset, const char *chars)
+{
+	const char *s = v->scalar;
+	size_t len = strlen(s);
+
+	if (!len)
+		return topo_fail(c, v->line, field, "empty label %s (expected "
+				 "1 to %d characters from %s)", what,
+				 LABEL_MAX, chars);
+	if (len > LABEL_MAX)
+		return topo_fail(c, v->line, field, "label %s \"%s\" is %zu "
+				 "bytes long (expected at most %d)", what, s,
+				 len, LABEL_MAX);
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (strchr(charset, ch))
+			continue;
+		if (ch >= ' ' && ch < 0x7f)
+			return topo_fail(c, v->line, field, "label %s \"%s\" "
+					 "has an invalid character '%c' "
+					 "(expected only %s)", what, s, ch,
+					 chars);
+		/* Control characters are not for messages. */
+		if (ch < ' ' || ch == 0x7f)
+			return topo_fail(c, v->line, field, "label %s has an "
+					 "invalid character 0x%02x (expected "
+					 "only %s)", what, ch, chars);
+		return topo_fail(c, v->line, field, "label %s \"%s\" has an "
+				 "invalid character 0x%02x (expected only %s)",
+				 what, s, ch, chars);
+	}
+	return 0;
+}
+
+static int decode_labels(struct topo_ctx *c, const struct doc_node *m,
+			 const char *ppath, struct pod *p)
+{
+	char path[TOPO_PATH_MAX], field[TOPO_PATH_MAX];
+	const struct doc_node *l;
+
+	join(path, ppath, "labels");
+	if (get(c, m, ppath, "labels", DOC_MAP, "a map of label keys to "
+		"values such as {app: web}", false, &l))
+		return -1;
+	if (!l)
+		return 0;
+	if (l->n > TOPO_LABELS_MAX)
+		return topo_fail(c, l->line, path, "%zu labels (expected at "
+				 "most %d)", l->n, TOPO_LABELS_MAX);
+	for (size_t k = 0; k < l->n; k++) {
+		const struct doc_node *key = l->keys[k], *v = l->items[k];
+		struct pod_label *lb = &p->labels[k];
+
+		if (check_label(c, key, path, "key", LABEL_KEY_CHARSET,
+				LABEL_KEY_CHARS))
+			return -1;
+		join(field, path, key->scalar);
+		if (v->type != DOC_SCALAR || doc_is_null(v))
+			return wrong_type(c, v, field, "a label value");
+		if (check_label(c, v, field, "value", LABEL_VALUE_CHARSET,
+				LABEL_VALUE_CHARS))
+			return -1;
+		snprintf(lb->key, sizeof(lb->key), "%s", key->scalar);
+		snprintf(lb->value, sizeof(lb->value), "%s", v->scalar);
+	}
+	p->n_labels = l->n;
+	return 0;
+}
+
+/* The pod's worker is resolved by topology_check.c. */
+static int decode_pod(struct topo_ctx *c, const struct doc_node *m,
+		      const char *list, size_t ci, size_t j)
+{
+	struct pod *p = &c->t->pods[c->t->n_pods];
+	struct topo_pod_src *src = &c->pod_src[c->t->n_pods];
+	char path[TOPO_PATH_MAX], field[TOPO_PATH_MAX];
+	const struct doc_node *v;
+
+	index_path(path, list, j);
+	if (m->type != DOC_MAP || doc_is_null(m))
+		return wrong_type(c, m, path, "a map of name, worker, labels");
+	memset(p, 0, sizeof(*p));
+	memset(src, 0, sizeof(*src));
+	p->cluster = ci;
+	p->line = m->line;
+	src->index = j;
+	join(field, path, "name");
+	if (known(c, m, path, pod_keys) ||
+	    get(c, m, path, "name", DOC_SCALAR, "a pod name such as c1", true,
+		&v) ||
+	    check_name(c, v, field, TOPO_POD_NAME_MAX,
+		       "it names the pod's namespace, <sim>:<cluster>.<pod>"))
+		return -1;
+	snprintf(p->name, sizeof(p->name), "%s", v->scalar);
+	src->name_line = v->line;
+	if (get(c, m, path, "worker", DOC_SCALAR, "the name of one of the "
+		"cluster's workers", true, &v))
+		return -1;
+	src->worker = v->scalar;
+	src->worker_line = v->line;
+	return decode_labels(c, m, path, p);
+}
+
+/* Room for more pods in t->pods and c->pod_src. */
+static int reserve_pods(struct topo_ctx *c, size_t more, int line)
+{
+	struct topology *t = c->t;
+	size_t cap = t->n_pods + more;
+	struct topo_pod_src *src;
+	struct pod *p;
+
+	if (cap <= c->pods_cap)
+		return 0;
+	p = realloc(t->pods, cap * sizeof(*p));
+	if (!p)
+		return topo_fail(c, line, NULL, "out of memory");
+	t->pods = p;
+	src = realloc(c->pod_src, cap * sizeof(*src));
+	if (!src)
+		return topo_fail(c, line, NULL, "out of memory");
+	c->pod_src = src;
+	c->pods_cap = cap;
+	return 0;
+}
+
+static int decode_pods(struct topo_ctx *c, const struct doc_node *m,
+		       const char *cpath, size_t ci)
+{
+	char list[TOPO_PATH_MAX];
+	const struct doc_node *seq;
+
+	join(list, cpath, "pods");
+	if (get(c, m, cpath, "pods", DOC_SEQ, "a list of pods", false, &seq))
+		return -1;
+	if (!seq || !seq->n)
+		return 0;
+	if (reserve_pods(c, seq->n, seq->line))
+		return -1;
+	for (size_t j = 0; j < seq->n; j++) {
+		if (decode_pod(c, seq->items[j], list, ci, j))
+			return -1;
+		c->t->n_pods++;
+		c->t->clusters[ci].n_pods++;
+	}
+	return 0;
+}
+
 static int decode_cluster(struct topo_ctx *c, const struct doc_node *m,
 			  size_t ci)
 {
@@ -563,7 +721,7 @@ static int decode_cluster(struct topo_ctx *c, const struct doc_node *m,
 	index_path(path, "clusters", ci);
 	if (m->type != DOC_MAP || doc_is_null(m))
 		return wrong_type(c, m, path, "a map of name, workers, etcd, "
-				  "network, datapath");
+				  "network, datapath, pods");
 	cl->line = m->line;
 	join(field, path, "name");
 	if (known(c, m, path, cluster_keys) ||
@@ -576,9 +734,10 @@ static int decode_cluster(struct topo_ctx *c, const struct doc_node *m,
 	if (decode_members(c, m, path, "workers", NODE_WORKER, ci,
 			   &cl->n_workers) ||
 	    decode_members(c, m, path, "etcd", NODE_ETCD, ci, &cl->n_etcd) ||
-	    decode_network(c, m, path, ci))
+	    decode_network(c, m, path, ci) ||
+	    decode_datapath(c, m, path, cl))
 		return -1;
-	return decode_datapath(c, m, path, cl);
+	return decode_pods(c, m, path, ci);
 }
 
 static int decode_clusters(struct topo_ctx *c, const struct doc_node *root)

@@ -93,6 +93,44 @@ static bool add_members(cJSON *cl, const struct topology *t, size_t ci,
 	return true;
 }
 
+/* Labels only when there are some. */
+static bool add_labels(cJSON *o, const struct pod *p)
+{
+	cJSON *l;
+
+	if (!p->n_labels)
+		return true;
+	l = add(o, "labels", cJSON_CreateObject());
+	if (!l)
+		return false;
+	for (size_t i = 0; i < p->n_labels; i++)
+		if (!add_string(l, p->labels[i].key, p->labels[i].value))
+			return false;
+	return true;
+}
+
+/* Always written, as links are, even when empty. */
+static bool add_pods(cJSON *cl, const struct topology *t, size_t ci)
+{
+	cJSON *list = add(cl, "pods", cJSON_CreateArray());
+
+	if (!list)
+		return false;
+	for (size_t i = 0; i < t->n_pods; i++) {
+		const struct pod *p = &t->pods[i];
+		cJSON *o;
+
+		if (p->cluster != ci)
+			continue;
+		o = add(list, NULL, cJSON_CreateObject());
+		if (!o || !add_string(o, "name", p->name) ||
+		    !add_string(o, "worker", t->nodes[p->worker].name) ||
+		    !add_labels(o, p))
+			return false;
+	}
+	return true;
+}
+
 static bool add_cluster(cJSON *list, const struct topology *t, size_t ci)
 {
 	const struct cluster *c = &t->clusters[ci];
@@ -104,7 +142,8 @@ static bool add_cluster(cJSON *list, const struct topology *t, size_t ci)
 		return false;
 	d = add(cl, "datapath", cJSON_CreateObject());
 	return d && add_string(d, "routing", routing_mode_name(c->routing)) &&
-	       add_string(d, "proxy", proxy_mode_name(c->proxy));
+	       add_string(d, "proxy", proxy_mode_name(c->proxy)) &&
+	       add_pods(cl, t, ci);
 }
 
 static bool same_link(const struct link_props *a, const struct link_props *b)

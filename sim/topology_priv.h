@@ -38,6 +38,14 @@ struct topo_cluster_src {
 	int network_net;       /* its Network value */
 };
 
+/* A pod's worker, named in the document; resolved by topology_check.c. */
+struct topo_pod_src {
+	const char *worker;    /* points into the document */
+	int worker_line;
+	int name_line;
+	size_t index;          /* in its cluster's pods list */
+};
+
 struct topo_ctx {
 	const char *file;      /* name used in messages */
 	char *err;
@@ -50,6 +58,8 @@ struct topo_ctx {
 	struct topo_cluster_src *cl_src; /* per cluster */
 	struct topo_override *ov;
 	size_t n_ov;
+	struct topo_pod_src *pod_src; /* per pod */
+	size_t pods_cap;
 };
 
 /* Writes "FILE:LINE: FIELD: message" (no LINE when line is 0); returns -1. */

@@ -214,15 +214,15 @@ static void test_unknown_fields(void **state)
 		  CLUSTER0
 		  "    colour: red\n",
 		  "x.yaml:6: clusters[0].colour: ", "unknown field (expected one "
-		  "of name, workers, etcd, network, datapath)" },
+		  "of name, workers, etcd, network, datapath, pods)" },
 		{ "second cluster",
 		  CLUSTER0
 		  "  - name: C1\n"
 		  "    workers: [C1w1]\n"
 		  "    etcd: [C1e1]\n"
 		  "    network: {Network: 11.0.0.0/8}\n"
-		  "    pods: 3\n",
-		  "x.yaml:10: clusters[1].pods: ", "unknown field" },
+		  "    services: 3\n",
+		  "x.yaml:10: clusters[1].services: ", "unknown field" },
 		{ "network",
 		  "clusters:\n"
 		  "  - name: C0\n"
@@ -262,6 +262,14 @@ static void test_unknown_fields(void **state)
 		  "    bandwidth: 1gbit\n",
 		  "x.yaml:8: links[0].bandwidth: ", "unknown field (expected one "
 		  "of node, delay, jitter, rate, loss)" },
+		{ "pod",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        ip: 11.10.0.5\n",
+		  "x.yaml:9: clusters[0].pods[0].ip: ", "unknown field (expected "
+		  "one of name, worker, labels)" },
 	};
 
 	(void)state;
@@ -381,7 +389,7 @@ static void test_wrong_types(void **state)
 		  "clusters:\n"
 		  "  - C0\n",
 		  "x.yaml:2: clusters[0]: ", "expected a map of name, workers, "
-		  "etcd, network, datapath, got \"C0\"" },
+		  "etcd, network, datapath, pods, got \"C0\"" },
 		{ "workers as a map",
 		  "clusters:\n"
 		  "  - name: C0\n"
@@ -1067,6 +1075,512 @@ static void test_datapath(void **state)
 	topology_free(t);
 }
 
+/* ---- pods ---- */
+
+/* A second cluster of four lines, appended to CLUSTER0 (lines 6-9 when
+ * nothing comes between). */
+#define CLUSTER1 \
+	"  - name: C1\n" \
+	"    workers: [C1w1]\n" \
+	"    etcd: [C1e1]\n" \
+	"    network: {Network: 11.0.0.0/8}\n"
+
+static void test_pods_bad(void **state)
+{
+	static const struct bad bad[] = {
+		{ "pods as a map",
+		  CLUSTER0
+		  "    pods: {c1: C0w1}\n",
+		  "x.yaml:6: clusters[0].pods: ", "expected a list of pods, got "
+		  "a map" },
+		{ "pod as a scalar",
+		  CLUSTER0
+		  "    pods: [c1]\n",
+		  "x.yaml:6: clusters[0].pods[0]: ", "expected a map of name, "
+		  "worker, labels, got \"c1\"" },
+		{ "null pod",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      -\n",
+		  "x.yaml:", "clusters[0].pods[0]: expected a map of name, "
+		  "worker, labels, got nothing" },
+		{ "pod without a name",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0w1}\n"
+		  "      - {worker: C0w1}\n",
+		  "x.yaml:8: clusters[0].pods[1].name: ", "missing (expected a "
+		  "pod name such as c1)" },
+		{ "pod with a null name",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name:\n"
+		  "        worker: C0w1\n",
+		  "x.yaml:", "clusters[0].pods[0].name: missing (expected a pod "
+		  "name" },
+		{ "pod without a worker",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n",
+		  "x.yaml:7: clusters[0].pods[0].worker: ", "missing (expected "
+		  "the name of one of the cluster's workers)" },
+		{ "pod name as a list",
+		  CLUSTER0
+		  "    pods: [{name: [c1], worker: C0w1}]\n",
+		  "x.yaml:6: clusters[0].pods[0].name: ", "expected a pod name "
+		  "such as c1, got a list" },
+		{ "worker as a list",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: [C0w1]}]\n",
+		  "x.yaml:6: clusters[0].pods[0].worker: ", "expected the name of "
+		  "one of the cluster's workers, got a list" },
+		{ "empty pod name",
+		  CLUSTER0
+		  "    pods: [{name: \"\", worker: C0w1}]\n",
+		  "x.yaml:6: clusters[0].pods[0].name: ", "empty name (expected 1 "
+		  "to 32 characters from A-Z a-z 0-9 _ -)" },
+		{ "dot in a pod name",
+		  CLUSTER0
+		  "    pods: [{name: c.1, worker: C0w1}]\n",
+		  "x.yaml:6: clusters[0].pods[0].name: ", "name \"c.1\" has an "
+		  "invalid character '.' (expected only A-Z a-z 0-9 _ -)" },
+		{ "colon in a pod name",
+		  CLUSTER0
+		  "    pods: [{name: \"a:b\", worker: C0w1}]\n",
+		  "x.yaml:6: clusters[0].pods[0].name: ", "invalid character ':'" },
+		{ "slash in a pod name",
+		  CLUSTER0
+		  "    pods: [{name: web/1, worker: C0w1}]\n",
+		  "x.yaml:6: clusters[0].pods[0].name: ", "invalid character '/'" },
+		{ "non-ASCII pod name",
+		  CLUSTER0
+		  "    pods: [{name: caf\xc3\xa9, worker: C0w1}]\n",
+		  "x.yaml:6: clusters[0].pods[0].name: ", "invalid character "
+		  "0xc3" },
+		{ "pod name too long",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: a-pod-name-of-33-bytes-0123456789\n"
+		  "        worker: C0w1\n",
+		  "x.yaml:7: clusters[0].pods[0].name: ", "name \"a-pod-name-of-"
+		  "33-bytes-0123456789\" is 33 bytes long (expected at most 32: "
+		  "it names the pod's namespace, <sim>:<cluster>.<pod>)" },
+		{ "pod twice in a cluster",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0w1}\n"
+		  "      - {name: c2, worker: C0w1}\n"
+		  "      - {name: c1, worker: C0w2}\n",
+		  "x.yaml:9: clusters[0].pods[2].name: ", "pod \"c1\" is already "
+		  "defined in cluster C0 (line 7) (expected a name unique within "
+		  "the cluster)" },
+		{ "earliest repeat blamed",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: b, worker: C0w1}\n"
+		  "      - {name: a, worker: C0w1}\n"
+		  "      - {name: b, worker: C0w2}\n"
+		  "      - {name: a, worker: C0w2}\n"
+		  "      - {name: b, worker: C0w2}\n",
+		  "x.yaml:9: clusters[0].pods[2].name: ", "pod \"b\" is already "
+		  "defined in cluster C0 (line 7)" },
+		{ "pod twice in the second cluster",
+		  CLUSTER0
+		  CLUSTER1
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C1w1\n"
+		  "      - name: c1\n"
+		  "        worker: C1w1\n",
+		  "x.yaml:13: clusters[1].pods[1].name: ", "pod \"c1\" is already "
+		  "defined in cluster C1 (line 11)" },
+		{ "repeat before a bad worker",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0w1}\n"
+		  "      - {name: c1, worker: C0w1}\n"
+		  "      - {name: c2, worker: C0w9}\n",
+		  "x.yaml:8: clusters[0].pods[1].name: ", "already defined" },
+		{ "bad worker before a repeat",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0w1}\n"
+		  "      - {name: c2, worker: C0w9}\n"
+		  "      - {name: c1, worker: C0w1}\n",
+		  "x.yaml:8: clusters[0].pods[1].worker: ", "no worker named" },
+		{ "unknown worker",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0w9}\n",
+		  "x.yaml:7: clusters[0].pods[0].worker: ", "no worker named "
+		  "\"C0w9\" in cluster C0 (expected one of C0w1, C0w2)" },
+		{ "worker named like a cluster",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0}\n",
+		  "x.yaml:7: clusters[0].pods[0].worker: ", "no worker named "
+		  "\"C0\"" },
+		{ "worker named like a switch",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0s0}\n",
+		  "x.yaml:7: clusters[0].pods[0].worker: ", "no worker named "
+		  "\"C0s0\"" },
+		{ "worker with an over-long name",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: a-name-longer-than-an-interface}\n",
+		  "x.yaml:7: clusters[0].pods[0].worker: ", "no worker named" },
+		{ "etcd member as a worker",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0e1}\n",
+		  "x.yaml:7: clusters[0].pods[0].worker: ", "\"C0e1\" is an etcd "
+		  "member of cluster C0, not a worker (expected one of cluster "
+		  "C0's workers: C0w1, C0w2)" },
+		{ "worker of another cluster",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C1w1}]\n"
+		  CLUSTER1,
+		  "x.yaml:6: clusters[0].pods[0].worker: ", "\"C1w1\" is a worker "
+		  "of cluster C1, not of C0 (expected one of cluster C0's "
+		  "workers: C0w1, C0w2)" },
+		{ "worker of an earlier cluster",
+		  CLUSTER0
+		  CLUSTER1
+		  "    pods: [{name: c1, worker: C0w2}]\n",
+		  "x.yaml:10: clusters[1].pods[0].worker: ", "\"C0w2\" is a "
+		  "worker of cluster C0, not of C1 (expected one of cluster C1's "
+		  "workers: C1w1)" },
+		{ "etcd member of another cluster",
+		  CLUSTER0
+		  CLUSTER1
+		  "    pods: [{name: c1, worker: C0e1}]\n",
+		  "x.yaml:10: clusters[1].pods[0].worker: ", "\"C0e1\" is an etcd "
+		  "member of cluster C0, not a worker" },
+		{ "more pods than a /30 subnet holds",
+		  "clusters:\n"
+		  "  - name: C0\n"
+		  "    workers: [C0w1, C0w2]\n"
+		  "    etcd: [C0e1]\n"
+		  "    network: {Network: 11.0.0.0/8, SubnetLen: 30}\n"
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0w1}\n"
+		  "      - {name: c2, worker: C0w2}\n"
+		  "      - {name: c3, worker: C0w1}\n",
+		  "x.yaml:9: clusters[0].pods[2].worker: ", "worker C0w1 has 2 "
+		  "pods, but its /30 subnet holds 1 (expected at most 1 pod per "
+		  "worker, or a shorter network.SubnetLen)" },
+		{ "more pods than a /29 subnet holds",
+		  "clusters:\n"
+		  "  - name: C0\n"
+		  "    workers: [C0w1]\n"
+		  "    etcd: [C0e1]\n"
+		  "    network: {Network: 11.0.0.0/8, SubnetLen: 29}\n"
+		  "    pods: [{name: a, worker: C0w1}, {name: b, worker: C0w1},\n"
+		  "           {name: c, worker: C0w1}, {name: d, worker: C0w1},\n"
+		  "           {name: e, worker: C0w1}, {name: f, worker: C0w1}]\n",
+		  "x.yaml:8: clusters[0].pods[5].worker: ", "worker C0w1 has 6 "
+		  "pods, but its /29 subnet holds 5 (expected at most 5 pods per "
+		  "worker" },
+		{ "limit from flannel's default SubnetLen of a small Network",
+		  "clusters:\n"
+		  "  - name: C0\n"
+		  "    workers: [C0w1]\n"
+		  "    etcd: [C0e1]\n"
+		  "    network: {Network: 11.0.0.0/28}\n"
+		  "    pods: [{name: a, worker: C0w1}, {name: b, worker: C0w1},\n"
+		  "           {name: c, worker: C0w1}, {name: d, worker: C0w1},\n"
+		  "           {name: e, worker: C0w1}, {name: f, worker: C0w1}]\n",
+		  "x.yaml:8: clusters[0].pods[5].worker: ", "its /29 subnet holds "
+		  "5" },
+	};
+
+	(void)state;
+	check_bad(bad, N(bad));
+}
+
+static void test_pod_labels_bad(void **state)
+{
+	static const struct bad bad[] = {
+		{ "labels as a list",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        labels: [app, web]\n",
+		  "x.yaml:9: clusters[0].pods[0].labels: ", "expected a map of "
+		  "label keys to values such as {app: web}, got a list" },
+		{ "labels as a scalar",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: web}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels: ", "expected a map of "
+		  "label keys to values such as {app: web}, got \"web\"" },
+		{ "seventeen labels",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        labels: {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8,\n"
+		  "                 i: 9, j: 10, k: 11, l: 12, m: 13, n: 14, o: 15,\n"
+		  "                 p: 16, q: 17}\n",
+		  "x.yaml:9: clusters[0].pods[0].labels: ", "17 labels (expected "
+		  "at most 16)" },
+		{ "label value as a list",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        labels:\n"
+		  "          app: [web]\n",
+		  "x.yaml:10: clusters[0].pods[0].labels.app: ", "expected a label "
+		  "value, got a list" },
+		{ "label value as a map",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {app: {a: b}}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels.app: ", "expected a label "
+		  "value, got a map" },
+		{ "null label value",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        labels:\n"
+		  "          app:\n",
+		  "x.yaml:", "clusters[0].pods[0].labels.app: expected a label "
+		  "value, got nothing" },
+		{ "empty label value",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {app: \"\"}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels.app: ", "empty label value "
+		  "(expected 1 to 63 characters from A-Z a-z 0-9 _ - .)" },
+		{ "empty label key",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {\"\": web}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels: ", "empty label key "
+		  "(expected 1 to 63 characters from A-Z a-z 0-9 _ - . /)" },
+		{ "space in a label key",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        labels:\n"
+		  "          tier: front\n"
+		  "          \"my app\": web\n",
+		  "x.yaml:11: clusters[0].pods[0].labels: ", "label key \"my app\" "
+		  "has an invalid character ' ' (expected only A-Z a-z 0-9 _ - . "
+		  "/)" },
+		{ "colon in a label key",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {\"a:b\": web}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels: ", "label key \"a:b\" has "
+		  "an invalid character ':'" },
+		{ "non-ASCII label key",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {\xc3\xa9: web}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels: ", "invalid character "
+		  "0xc3" },
+		{ "label key too long",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        labels:\n"
+		  "          example.com/a-label-key-of-64-bytes-0123456789abcdefghijklmnopqr: x\n",
+		  "x.yaml:10: clusters[0].pods[0].labels: ", "label key \"example."
+		  "com/a-label-key-of-64-bytes-0123456789abcdefghijklmnopqr\" is "
+		  "64 bytes long (expected at most 63)" },
+		{ "slash in a label value",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {app: web/1}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels.app: ", "label value "
+		  "\"web/1\" has an invalid character '/' (expected only A-Z a-z "
+		  "0-9 _ - .)" },
+		{ "space in a label value",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {app: \"web 1\"}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels.app: ", "invalid character "
+		  "' '" },
+		{ "control character in a label value",
+		  CLUSTER0
+		  "    pods: [{name: c1, worker: C0w1, labels: {app: \"a\\tb\"}}]\n",
+		  "x.yaml:6: clusters[0].pods[0].labels.app: ", "label value has "
+		  "an invalid character 0x09 (expected only" },
+		{ "label value too long",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - name: c1\n"
+		  "        worker: C0w1\n"
+		  "        labels:\n"
+		  "          app: a-label-value-of-64-bytes-0123456789abcdefghijklmnopqrstuvwxyzAB\n",
+		  "x.yaml:10: clusters[0].pods[0].labels.app: ", "label value "
+		  "\"a-label-value-of-64-bytes-0123456789abcdefghijklmnopqrstuvwxyzAB\" "
+		  "is 64 bytes long (expected at most 63)" },
+		{ "labels in the second pod",
+		  CLUSTER0
+		  "    pods:\n"
+		  "      - {name: c1, worker: C0w1, labels: {app: web}}\n"
+		  "      - {name: c2, worker: C0w1, labels: {app: \"\"}}\n",
+		  "x.yaml:8: clusters[0].pods[1].labels.app: ", "empty label "
+		  "value" },
+	};
+
+	(void)state;
+	check_bad(bad, N(bad));
+}
+
+static void test_pods(void **state)
+{
+	struct topology *t;
+	const struct pod *p;
+
+	(void)state;
+	t = parse_ok(CLUSTER0
+		     "    pods:\n"
+		     "      - {name: c1, worker: C0w1}\n"
+		     "      - name: c2\n"
+		     "        worker: C0w2\n"
+		     "        labels: {app: web, tier: front}\n"
+		     CLUSTER1
+		     "    pods:\n"
+		     "      - {name: c1, worker: C1w1}\n");
+	assert_int_equal(t->n_pods, 3);
+	assert_int_equal(t->clusters[0].n_pods, 2);
+	assert_int_equal(t->clusters[1].n_pods, 1);
+
+	p = topology_pod(t, "C0", "c1");
+	assert_ptr_equal(p, &t->pods[0]);
+	assert_string_equal(p->name, "c1");
+	assert_int_equal(p->cluster, 0);
+	assert_string_equal(t->nodes[p->worker].name, "C0w1");
+	assert_int_equal(p->n_labels, 0);
+	assert_int_equal(p->line, 7);
+
+	p = topology_pod(t, "C0", "c2");
+	assert_ptr_equal(p, &t->pods[1]);
+	assert_ptr_equal(&t->nodes[p->worker], topology_node(t, "C0w2"));
+	assert_int_equal(p->line, 8);
+	assert_int_equal(p->n_labels, 2);
+	assert_string_equal(p->labels[0].key, "app");
+	assert_string_equal(p->labels[0].value, "web");
+	assert_string_equal(p->labels[1].key, "tier");
+	assert_string_equal(p->labels[1].value, "front");
+
+	/* The same name in another cluster is another pod. */
+	p = topology_pod(t, "C1", "c1");
+	assert_ptr_equal(p, &t->pods[2]);
+	assert_int_equal(p->cluster, 1);
+	assert_ptr_equal(&t->nodes[p->worker], topology_node(t, "C1w1"));
+	assert_null(topology_pod(t, "C1", "c2"));
+	assert_null(topology_pod(t, "C2", "c1"));
+	assert_null(topology_pod(t, "C0", "C0w1"));
+	topology_free(t);
+
+	/* No pods, an empty list and a null one are all the same. */
+	t = parse_ok(CLUSTER0
+		     CLUSTER1
+		     "    pods: []\n"
+		     "  - name: C2\n"
+		     "    workers: [C2w1]\n"
+		     "    etcd: [C2e1]\n"
+		     "    network: {Network: 11.0.0.0/8}\n"
+		     "    pods:\n");
+	assert_int_equal(t->n_pods, 0);
+	assert_null(t->pods);
+	for (size_t i = 0; i < t->n_clusters; i++)
+		assert_int_equal(t->clusters[i].n_pods, 0);
+	assert_null(topology_pod(t, "C0", "c1"));
+	topology_free(t);
+}
+
+static void test_pods_at_limits(void **state)
+{
+	struct topology *t;
+	const struct pod *p;
+
+	(void)state;
+	t = parse_ok(CLUSTER0
+		     "    pods:\n"
+		     "      - name: a_pod-name-of-32-bytes-012345678\n"
+		     "        worker: C0w2\n"
+		     "        labels:\n"
+		     "          a: 1\n"
+		     "          b: \"2\"\n"
+		     "          c: 'true'\n"
+		     "          d: v1.2_3-4\n"
+		     "          e: e\n"
+		     "          f: f\n"
+		     "          g: g\n"
+		     "          h: h\n"
+		     "          i: i\n"
+		     "          j: j\n"
+		     "          k: k\n"
+		     "          l: l\n"
+		     "          m: m\n"
+		     "          n: n\n"
+		     "          example.com/a_label-key-of-63-bytes-0123456789abcdefghijklmnopq:\n"
+		     "            a_label-value-of-63-bytes.0123456789abcdefghijklmnopqrstuvwxyzA\n"
+		     "          app.kubernetes.io/name: web\n"
+		     "      - {name: \"0\", worker: C0w2}\n");
+	assert_int_equal(t->n_pods, 2);
+	p = topology_pod(t, "C0", "a_pod-name-of-32-bytes-012345678");
+	assert_non_null(p);
+	assert_int_equal(p->n_labels, TOPO_LABELS_MAX);
+	assert_string_equal(p->labels[0].value, "1");
+	assert_string_equal(p->labels[2].value, "true");
+	assert_string_equal(p->labels[3].value, "v1.2_3-4");
+	assert_string_equal(p->labels[14].key, "example.com/a_label-key-of-63-"
+			    "bytes-0123456789abcdefghijklmnopq");
+	assert_string_equal(p->labels[14].value, "a_label-value-of-63-bytes."
+			    "0123456789abcdefghijklmnopqrstuvwxyzA");
+	assert_string_equal(p->labels[15].key, "app.kubernetes.io/name");
+	assert_non_null(topology_pod(t, "C0", "0"));
+	topology_free(t);
+}
+
+/* A /20 per worker holds 4093 pods: all but its network, gateway and
+ * broadcast addresses. */
+static char *many_pods(size_t n)
+{
+	static const char head[] =
+		"clusters:\n"
+		"  - name: C0\n"
+		"    workers: [C0w1]\n"
+		"    etcd: [C0e1]\n"
+		"    network: {Network: 11.0.0.0/8, SubnetLen: 20}\n"
+		"    pods:\n";
+	size_t len = sizeof(head) + n * 40, off;
+	char *buf = malloc(len);
+
+	assert_non_null(buf);
+	off = (size_t)snprintf(buf, len, "%s", head);
+	for (size_t i = 0; i < n; i++)
+		off += (size_t)snprintf(buf + off, len - off,
+					"      - {name: p%zu, worker: C0w1}\n", i);
+	return buf;
+}
+
+static void test_pods_per_worker(void **state)
+{
+	char err[512], *text;
+	struct topology *t;
+
+	(void)state;
+	text = many_pods(4093);
+	t = parse_ok(text);
+	assert_int_equal(t->n_pods, 4093);
+	assert_non_null(topology_pod(t, "C0", "p4092"));
+	topology_free(t);
+	free(text);
+
+	text = many_pods(4094);
+	assert_null(parse(text, err, sizeof(err)));
+	check_message("4094 pods", err, "x.yaml:4100: clusters[0].pods[4093]."
+		      "worker: ", "worker C0w1 has 4094 pods, but its /20 subnet "
+		      "holds 4093 (expected at most 4093 pods per worker");
+	free(text);
+}
+
 /* ---- link properties and overrides ---- */
 
 static void test_links_bad(void **state)
@@ -1302,6 +1816,15 @@ static void test_default_file(void **state)
 		"C0w1", "C0w2", "C0w3", "C0e1", "C0e2", "C0e3",
 		"C1w1", "C1w2", "C1w3", "C1e1", "C1e2", "C1e3",
 	};
+	/* The course's pods. */
+	static const struct {
+		const char *cluster, *name, *worker;
+	} pods[] = {
+		{ "C0", "c1", "C0w1" }, { "C0", "c2", "C0w2" },
+		{ "C0", "c3", "C0w3" }, { "C0", "c4", "C0w3" },
+		{ "C1", "c1", "C1w1" }, { "C1", "c2", "C1w2" },
+		{ "C1", "c3", "C1w3" },
+	};
 	char path[4096], err[512];
 	struct topology *t;
 
@@ -1342,6 +1865,19 @@ static void test_default_file(void **state)
 		assert_int_equal(c->net.port, 8472);
 		assert_int_equal(c->routing, ROUTING_BPF);
 		assert_int_equal(c->proxy, PROXY_BPF);
+		assert_int_equal(c->n_pods, i ? 3 : 4);
+	}
+	assert_int_equal(t->n_pods, N(pods));
+	for (size_t i = 0; i < N(pods); i++) {
+		const struct pod *p = &t->pods[i];
+
+		assert_string_equal(p->name, pods[i].name);
+		assert_string_equal(t->clusters[p->cluster].name,
+				    pods[i].cluster);
+		assert_string_equal(t->nodes[p->worker].name, pods[i].worker);
+		assert_int_equal(p->n_labels, 0);
+		assert_ptr_equal(topology_pod(t, pods[i].cluster, pods[i].name),
+				 p);
 	}
 	topology_free(t);
 }
@@ -1513,6 +2049,7 @@ static void assert_same(const struct topology *a, const struct topology *b)
 		assert_int_equal(x->proxy, y->proxy);
 		assert_int_equal(x->n_workers, y->n_workers);
 		assert_int_equal(x->n_etcd, y->n_etcd);
+		assert_int_equal(x->n_pods, y->n_pods);
 	}
 	assert_int_equal(a->n_nodes, b->n_nodes);
 	for (size_t i = 0; i < a->n_nodes; i++) {
@@ -1524,6 +2061,29 @@ static void assert_same(const struct topology *a, const struct topology *b)
 		assert_int_equal(x->addr, y->addr);
 		assert_same_link(&x->link, &y->link);
 	}
+	assert_int_equal(a->n_pods, b->n_pods);
+	for (size_t i = 0; i < a->n_pods; i++) {
+		const struct pod *x = &a->pods[i], *y = &b->pods[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->cluster, y->cluster);
+		assert_int_equal(x->worker, y->worker);
+		assert_int_equal(x->n_labels, y->n_labels);
+		for (size_t j = 0; j < x->n_labels; j++) {
+			assert_string_equal(x->labels[j].key, y->labels[j].key);
+			assert_string_equal(x->labels[j].value,
+					    y->labels[j].value);
+		}
+	}
+}
+
+static size_t count(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (s = strstr(s, what); s; s = strstr(s + 1, what))
+		n++;
+	return n;
 }
 
 static void round_trip(const struct topology *t)
@@ -1575,6 +2135,40 @@ static void test_round_trip(void **state)
 		fail_msg("unexpected JSON:\n%s", json);
 	free(json);
 	topology_free(t);
+
+	/* Pods with their labels; "labels" only where there are some,
+	 * "pods" always, as "links". */
+	t = parse_ok(CLUSTER0
+		     "    pods:\n"
+		     "      - {name: c1, worker: C0w2}\n"
+		     "      - name: c2\n"
+		     "        worker: C0w1\n"
+		     "        labels:\n"
+		     "          tier: front\n"
+		     "          app.kubernetes.io/name: web\n"
+		     "          version: 2\n"
+		     "          on: true\n"
+		     CLUSTER1
+		     "  - name: C2\n"
+		     "    workers: [C2w1]\n"
+		     "    etcd: [C2e1]\n"
+		     "    network: {Network: 11.0.0.0/8}\n"
+		     "    pods: [{name: c1, worker: C2w1, labels: {app: db}}]\n");
+	round_trip(t);
+	json = topology_to_json(t);
+	/* c1 in C0 ends after its worker: no labels. */
+	if (!strstr(json, "\"worker\":\t\"C0w2\"\n") ||
+	    !strstr(json, "\"worker\":\t\"C0w1\",\n") ||
+	    !strstr(json, "\"tier\":\t\"front\"") ||
+	    !strstr(json, "\"app.kubernetes.io/name\":\t\"web\"") ||
+	    !strstr(json, "\"version\":\t\"2\"") ||
+	    !strstr(json, "\"on\":\t\"true\"") ||
+	    !strstr(json, "\"app\":\t\"db\"") ||
+	    !strstr(json, "\"pods\":\t[]") ||
+	    count(json, "\"labels\"") != 2 || count(json, "\"pods\"") != 3)
+		fail_msg("unexpected JSON:\n%s", json);
+	free(json);
+	topology_free(t);
 }
 
 int main(void)
@@ -1588,6 +2182,11 @@ int main(void)
 		cmocka_unit_test(test_names_at_limits),
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_datapath),
+		cmocka_unit_test(test_pods_bad),
+		cmocka_unit_test(test_pod_labels_bad),
+		cmocka_unit_test(test_pods),
+		cmocka_unit_test(test_pods_at_limits),
+		cmocka_unit_test(test_pods_per_worker),
 		cmocka_unit_test(test_links_bad),
 		cmocka_unit_test(test_links_merge),
 		cmocka_unit_test(test_defaults),
