@@ -204,3 +204,29 @@ out:
 	free(ready);
 	return ret;
 }
+
+int agents_restart(struct state *st, const struct topology *t,
+		   const struct node *w, int timeout_ms, char *err,
+		   size_t errlen)
+{
+	const struct state_proc *p;
+	struct state_view v;
+	int ret = state_load(st, &v);
+
+	if (ret) {
+		snprintf(err, errlen, "read state: %s", strerror(-ret));
+		return ret;
+	}
+	p = agent_of(&v, w->name);
+	if (p && proc_alive(&p->id) && proc_stop_all(&p->id, 1, timeout_ms)) {
+		snprintf(err, errlen, "agent of %s ignored SIGTERM and was killed",
+			 w->name);
+		state_view_free(&v);
+		return -ETIMEDOUT;
+	}
+	state_view_free(&v);
+	ret = start_one(st, t, w, err, errlen);
+	if (!ret)
+		ret = agents_wait(st, t, timeout_ms, err, errlen);
+	return ret;
+}

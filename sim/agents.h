@@ -18,4 +18,10 @@ int agents_start(struct state *st, const struct topology *t, char *err,
 int agents_wait(struct state *st, const struct topology *t, int timeout_ms,
 		char *err, size_t errlen);
 
+/* Stops worker w's agent (SIGTERM: the datapath stays) and starts a new
+ * one, waiting until it answers. */
+int agents_restart(struct state *st, const struct topology *t,
+		   const struct node *w, int timeout_ms, char *err,
+		   size_t errlen);
+
 #endif

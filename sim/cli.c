@@ -66,6 +66,40 @@ int cli_pick_sim(const struct cli *cli, char *buf)
 	return ret;
 }
 
+int cli_open_sim(const struct cli *cli, struct state **st,
+		 struct topology **t)
+{
+	char sim[KNETSIM_SIM_NAME_MAX + 1], path[PATH_MAX], err[1024];
+	int ret;
+
+	*st = NULL;
+	*t = NULL;
+	ret = cli_pick_sim(cli, sim);
+	if (ret)
+		return -1;
+	ret = state_open(sim, st);
+	if (ret) {
+		log_err("simulation %s: %s", sim,
+			ret == -ENOENT ? "not up" : strerror(-ret));
+		return -1;
+	}
+	*t = topology_load(state_path(*st, "topology.json", path, false), err,
+			   sizeof(err));
+	if (!*t) {
+		log_err("%s", err);
+		state_close(*st);
+		*st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void cli_close_sim(struct state *st, struct topology *t)
+{
+	topology_free(t);
+	state_close(st);
+}
+
 int cli_need_root(const char *what)
 {
 	if (geteuid() == 0)

@@ -27,6 +27,14 @@ bool cli_common_opt(struct cli *cli, int c, const char *arg);
  * none is up, -1 otherwise, after printing why (silent for -ENOENT only
  * when quiet). */
 int cli_pick_sim(const struct cli *cli, char *buf);
+struct state;
+struct topology;
+/* The chosen simulation's record and saved topology; prints why not and
+ * returns -1. Free with cli_close_sim(). */
+int cli_open_sim(const struct cli *cli, struct state **st,
+		 struct topology **t);
+void cli_close_sim(struct state *st, struct topology *t);
+
 /* Exits with a message when not root. */
 int cli_need_root(const char *what);
 /* The default topology: $KNETSIM_TOPOLOGY, conf/default.yaml next to the
@@ -42,5 +50,7 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_shell(struct cli *cli, int argc, char **argv);
 int cmd_graph(struct cli *cli, int argc, char **argv);
+int cmd_pod(struct cli *cli, int argc, char **argv);
+int cmd_agent(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -706,9 +706,9 @@ int etcd_cluster_wait(struct state *st, const struct topology *t,
 
 /* A client for the whole cluster, its sockets in the first member's
  * namespace (every member reaches every other on the underlay). */
-static struct etcd *cluster_client(const struct state *st,
-				   const struct topology *t, size_t cluster,
-				   char *err, size_t errlen)
+struct etcd *etcd_cluster_client(const struct state *st,
+				 const struct topology *t, size_t cluster,
+				 char *err, size_t errlen)
 {
 	const struct node *first = NULL;
 	struct etcd *e;
@@ -763,7 +763,7 @@ int etcd_cluster_put_config(struct state *st, const struct topology *t,
 	if (!json)
 		return seterr(err, errlen, -ENOMEM, "cluster %s: network config",
 			      cname);
-	e = cluster_client(st, t, cluster, err, errlen);
+	e = etcd_cluster_client(st, t, cluster, err, errlen);
 	if (!e) {
 		free(json);
 		return -EIO;

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "etcd.h"
 #include "state.h"
 #include "topology.h"
 
@@ -50,5 +51,11 @@ int etcd_cluster_wait(struct state *st, const struct topology *t,
  * back to check. */
 int etcd_cluster_put_config(struct state *st, const struct topology *t,
 			    size_t cluster, char *err, size_t errlen);
+
+/* A client for the whole cluster (failover across its members), its
+ * sockets opened in the first member's namespace; NULL with err. */
+struct etcd *etcd_cluster_client(const struct state *st,
+				 const struct topology *t, size_t cluster,
+				 char *err, size_t errlen);
 
 #endif

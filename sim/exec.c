@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* knetsim exec / shell: run something inside a node's namespace. */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <sched.h>
 #include <stdio.h>
@@ -13,6 +14,35 @@
 #include "log.h"
 #include "names.h"
 #include "netns.h"
+#include "pods.h"
+#include "state.h"
+#include "topology.h"
+
+/* NODE, CLUSTER.POD, or WORKER/POD (the pod's cluster is the worker's). */
+static char *target_netns(const char *sim, const char *node, char *name,
+			  size_t len)
+{
+	char path[PATH_MAX], worker[KNETSIM_NODE_NAME_MAX + 1], err[256];
+	const char *slash = strchr(node, '/');
+	const struct node *w;
+	struct topology *t;
+	struct state *st;
+	char *ret = NULL;
+
+	if (!slash)
+		return names_netns(sim, node, name, len);
+	if (state_open(sim, &st))
+		return NULL;
+	t = topology_load(state_path(st, "topology.json", path, false), err,
+			  sizeof(err));
+	snprintf(worker, sizeof(worker), "%.*s", (int)(slash - node), node);
+	w = t ? topology_node(t, worker) : NULL;
+	if (w && w->kind == NODE_WORKER)
+		ret = pod_netns(sim, t->clusters[w->cluster].name, slash + 1, name, len);
+	topology_free(t);
+	state_close(st);
+	return ret;
+}
 
 /* Joins the node's namespace; prints why not. */
 static int enter_node(const struct cli *cli, const char *node)
@@ -22,7 +52,7 @@ static int enter_node(const struct cli *cli, const char *node)
 
 	if (cli_pick_sim(cli, sim))
 		return -1;
-	if (!names_netns(sim, node, name, sizeof(name)) || !netns_exists(name)) {
+	if (!target_netns(sim, node, name, sizeof(name)) || !netns_exists(name)) {
 		log_err("%s: no such node in simulation %s (see 'knetsim status --name %s')",
 			node, sim, sim);
 		return -1;
@@ -62,7 +92,8 @@ static int parse(struct cli *cli, int argc, char **argv, void (*usage)(FILE *))
 static void exec_usage(FILE *f)
 {
 	fprintf(f, "usage: knetsim exec [--name SIM] NODE [--] CMD [ARGS...]\n"
-		   "  Runs CMD in NODE's network namespace; exits with CMD's status.\n");
+		   "  Runs CMD in NODE's network namespace; exits with CMD's status.\n"
+		   "  NODE is a node, WORKER/POD or CLUSTER.POD.\n");
 }
 
 int cmd_exec(struct cli *cli, int argc, char **argv)

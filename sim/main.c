@@ -29,6 +29,8 @@ static const struct command commands[] = {
 	{ "exec", cmd_exec, "run a command in a node: exec NODE -- CMD..." },
 	{ "shell", cmd_shell, "interactive shell in a node" },
 	{ "graph", cmd_graph, "draw the topology (dot, mermaid, json)" },
+	{ "pod", cmd_pod, "pods: add WORKER POD, del POD, list" },
+	{ "agent", cmd_agent, "a worker's agent: status, restart" },
 	{ "help", cmd_help, "this list" },
 	{ "version", cmd_version, "print the version" },
 };

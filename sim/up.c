@@ -19,11 +19,12 @@
 #include "log.h"
 #include "names.h"
 #include "netns.h"
+#include "pods.h"
 #include "progress.h"
 #include "state.h"
 #include "topology.h"
 
-#define UP_PHASES 7
+#define UP_PHASES 8
 #define UP_ETCD_TIMEOUT_MS 30000
 #define UP_AGENT_TIMEOUT_MS 20000
 
@@ -208,6 +209,27 @@ static int phase_agents(struct up *u)
 	return 0;
 }
 
+static int phase_pods(struct up *u)
+{
+	progress_phase("pods", u->t->n_pods);
+	for (size_t i = 0; i < u->t->n_pods; i++) {
+		const struct pod *p = &u->t->pods[i];
+		struct pod_request req = {
+			.name = p->name,
+			.worker = &u->t->nodes[p->worker],
+			.labels = p->labels,
+			.n_labels = p->n_labels,
+		};
+
+		if (interrupted(u) ||
+		    pod_add(u->st, u->t, &req, NULL, u->err, sizeof(u->err)))
+			return -1;
+		progress_step(i + 1);
+	}
+	progress_done("%zu pods wired by knetsim-cni", u->t->n_pods);
+	return 0;
+}
+
 static const struct node *first_of(const struct topology *t, size_t cluster,
 				   enum node_kind kind, size_t nth)
 {
@@ -249,6 +271,9 @@ static void print_summary(const struct up *u)
 	if (e1)
 		printf("  knetsim exec %s -- etcdctl --endpoints http://%s:2379 get /coreos.com/network/config\n",
 		       e1->name, ip4_format(e1->addr, ip));
+	if (t->n_pods)
+		printf("  knetsim pod list\n  knetsim exec %s/%s -- ping -c 3 <another pod's IP>\n",
+		       t->nodes[t->pods[0].worker].name, t->pods[0].name);
 	printf("  knetsim graph --format mermaid\n  knetsim down\n");
 }
 
@@ -359,6 +384,8 @@ int cmd_up(struct cli *cli, int argc, char **argv)
 		ret = phase_config(&u);
 	if (!ret)
 		ret = phase_agents(&u);
+	if (!ret)
+		ret = phase_pods(&u);
 	if (!ret && state_set_ready(u.st)) {
 		snprintf(u.err, sizeof(u.err), "record the simulation as ready: %s",
 			 strerror(errno));

@@ -80,6 +80,7 @@ workers() {
 @test "status shows every etcd process alive" {
 	run ks status --name "$SIM" -j
 	[ "$(jq '[.simulations[0].nodes[].processes[] | select(.role=="etcd" and .alive)] | length' <<<"$output")" -eq 6 ]
+	[ "$(jq '[.simulations[0].nodes[].processes[] | select(.role=="agent" and .alive)] | length' <<<"$output")" -eq 6 ]
 	run ks status --name "$SIM"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"C0e1"*"etcd("*") alive"* ]]
@@ -121,4 +122,26 @@ workers() {
 	[[ "$output" == *"already"* ]]
 	run ks status --name "$SIM" -j
 	[ "$(jq -r '.simulations[0].state' <<<"$output")" = up ]
+}
+
+@test "the course's pods reach every other pod of their cluster" {
+	local failed="" pairs=0
+	run ks pod list --name "$SIM" -j
+	[ "$(jq '.pods | length' <<<"$output")" -eq 7 ]
+	local pods=$output
+	for c in C0 C1; do
+		while read -r a; do
+			while read -r b ip; do
+				[ "$a" = "$b" ] && continue
+				pairs=$((pairs + 1))
+				ks exec --name "$SIM" "$c.$a" -- ping -c 1 -W 2 -q "$ip" >/dev/null ||
+					failed="$failed $c.$a->$b"
+			done < <(jq -r ".pods[] | select(.cluster==\"$c\") | \"\(.metadata.name) \(.status.podIP)\"" <<<"$pods")
+		done < <(jq -r ".pods[] | select(.cluster==\"$c\") | .metadata.name" <<<"$pods")
+	done
+	echo "pairs: $pairs failed:$failed"
+	[ "$pairs" -eq 18 ]    # 4*3 in C0, 3*2 in C1
+	[ -z "$failed" ]
+	# exec by WORKER/POD too
+	ks exec --name "$SIM" C0w3/c4 -- true
 }
