@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -229,22 +230,52 @@ static int setup_routing(struct agent *a)
 	return publish_vtep(a);
 }
 
-/* Endpoints known from before a restart go back into the datapath. */
+/* Endpoints known from before a restart go back into the datapath, but
+ * only while their veth is still there: a pod deleted while no agent ran
+ * takes its veth with it. */
 static void replay_endpoints(struct agent *a)
 {
-	for (size_t i = 0; i < endpoints_count(a->eps); i++) {
+	for (size_t i = endpoints_count(a->eps); i-- > 0;) {
 		const struct endpoint *ep = endpoints_at(a->eps, i);
 		struct routing_endpoint r = { .ip = ep->ip, .host_ifindex = ep->ifindex };
-		char ip[IP4_STRLEN];
+		char ip[IP4_STRLEN], container[sizeof(ep->container)];
 		int ret;
 
+		ip4_format(ep->ip, ip);
+		if ((int)if_nametoindex(ep->ifname) != ep->ifindex) {
+			log_info("endpoint %s: %s is gone: removing it", ip, ep->ifname);
+			snprintf(container, sizeof(container), "%s", ep->container);
+			a->routing->endpoint_del(ep->ip);
+			endpoints_del(a->eps, container);
+			continue;
+		}
 		snprintf(r.host_ifname, sizeof(r.host_ifname), "%s", ep->ifname);
 		memcpy(r.pod_mac, ep->mac, 6);
 		ret = a->routing->endpoint_add(&r);
 		if (ret)
-			log_warn("endpoint %s: replay: %s", ip4_format(ep->ip, ip),
-				 strerror(-ret));
+			log_warn("endpoint %s: replay: %s", ip, strerror(-ret));
 	}
+}
+
+/* What a previous agent left that etcd and the registry no longer want. */
+static void prune_stale(struct agent *a)
+{
+	size_t n_eps = endpoints_count(a->eps);
+	struct routing_lease *leases = calloc(a->n_remote + 1, sizeof(*leases));
+	uint32_t *ips = calloc(n_eps + 1, sizeof(*ips));
+
+	if (!a->routing->prune || !leases || !ips)
+		goto out;
+	for (size_t i = 0; i < a->n_remote; i++) {
+		leases[i].subnet = a->remote[i].subnet;
+		leases[i].public_ip = a->remote[i].public_ip;
+	}
+	for (size_t i = 0; i < n_eps; i++)
+		ips[i] = endpoints_at(a->eps, i)->ip;
+	a->routing->prune(leases, a->n_remote, ips, n_eps);
+out:
+	free(leases);
+	free(ips);
 }
 
 static int renew_lease(struct agent *a)
@@ -416,6 +447,7 @@ static int agent_start(struct agent *a, const struct options *o)
 	ret = agent_leases_resync(a);
 	if (ret)
 		return ret;
+	prune_stale(a);
 	if (!ctl_socket_path(a->sim, a->worker, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	ret = ctl_open(path, agent_api, a, &a->ctl);

@@ -10,6 +10,7 @@
 #define KNETSIM_AGENT_ROUTING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cidr.h"
@@ -52,6 +53,11 @@ struct routing_ops {
 	int (*lease_del)(const struct routing_lease *l);
 	int (*endpoint_add)(const struct routing_endpoint *ep);
 	int (*endpoint_del)(uint32_t ip);
+	/* After a restart: removes what the datapath still holds from before
+	 * but is no longer wanted (leases gone from etcd, pods deleted while
+	 * no agent ran). NULL when the implementation has nothing to sweep. */
+	int (*prune)(const struct routing_lease *leases, size_t n_leases,
+		     const uint32_t *endpoint_ips, size_t n_endpoints);
 	/* Leaves everything installed (the datapath keeps forwarding). */
 	void (*close)(void);
 };

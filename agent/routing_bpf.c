@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -136,6 +137,52 @@ static int rb_endpoint_del(uint32_t ip)
 	return dp_endpoint_del(rb.dp, htonl(ip));
 }
 
+static bool lease_wanted(const struct routing_lease *l, size_t n,
+			 const struct dp_route_key *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (htonl(l[i].subnet.addr) == k->addr && l[i].subnet.len == k->prefixlen)
+			return true;
+	return false;
+}
+
+static bool ip_wanted(const uint32_t *ips, size_t n, __be32 ip)
+{
+	for (size_t i = 0; i < n; i++)
+		if (htonl(ips[i]) == ip)
+			return true;
+	return false;
+}
+
+/* Walks the pinned maps, collecting first and deleting after, since
+ * deleting while walking a hash can restart the walk. */
+static int rb_prune(const struct routing_lease *leases, size_t n_leases,
+		    const uint32_t *ips, size_t n_ips)
+{
+	struct dp_route_key key, prev, stale_r[64];
+	struct dp_endpoint ep;
+	struct dp_route r;
+	__be32 ip, pip, stale_e[64];
+	size_t nr = 0, ne = 0;
+
+	for (int ret = dp_route_next(rb.dp, NULL, &key, &r); !ret && nr < 64;
+	     prev = key, ret = dp_route_next(rb.dp, &prev, &key, &r))
+		if (!lease_wanted(leases, n_leases, &key))
+			stale_r[nr++] = key;
+	for (int ret = dp_endpoint_next(rb.dp, NULL, &ip, &ep); !ret && ne < 64;
+	     pip = ip, ret = dp_endpoint_next(rb.dp, &pip, &ip, &ep))
+		if (!ip_wanted(ips, n_ips, ip))
+			stale_e[ne++] = ip;
+	for (size_t i = 0; i < nr; i++)
+		dp_route_del(rb.dp, stale_r[i].addr, stale_r[i].prefixlen);
+	for (size_t i = 0; i < ne; i++)
+		dp_endpoint_del(rb.dp, stale_e[i]);
+	if (nr || ne)
+		log_info("removed %zu stale routes and %zu stale endpoints from before the restart",
+			 nr, ne);
+	return 0;
+}
+
 static void rb_close(void)
 {
 	dp_close(rb.dp);
@@ -150,5 +197,6 @@ const struct routing_ops routing_bpf_ops = {
 	.lease_del = rb_lease_del,
 	.endpoint_add = rb_endpoint_add,
 	.endpoint_del = rb_endpoint_del,
+	.prune = rb_prune,
 	.close = rb_close,
 };

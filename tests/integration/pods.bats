@@ -179,3 +179,21 @@ check_mode() {
 	[ "$status" -eq 1 ]
 	[ ! -e "/run/netns/$sim:A.x" ]
 }
+
+@test "an agent restarted after a pod went away drops the pod's endpoint" {
+	local sim=$PODSIM-bpf pid
+	ks pod add --name "$sim" Aw1 brief -q
+	run bpftool map dump pinned "/sys/fs/bpf/knetsim/$sim/Aw1/endpoints"
+	local before
+	before=$(grep -c '"ifindex"' <<<"$output")
+	pid=$(ks status --name "$sim" -j | jq -r '.simulations[0].nodes[] | select(.name=="Aw1") | .processes[] | select(.role=="agent" and .alive) | .pid')
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null && [ "$(awk '{print $3}' /proc/$pid/stat)" != Z ]; do sleep 0.05; done
+	# the agent is down: the plugin's DEL cannot tell it
+	ks pod del --name "$sim" Aw1/brief -q
+	ks agent restart --name "$sim" Aw1
+	run bpftool map dump pinned "/sys/fs/bpf/knetsim/$sim/Aw1/endpoints"
+	[ "$(grep -c '"ifindex"' <<<"$output")" -eq $((before - 1)) ]
+	run ks agent status --name "$sim" Aw1 -j
+	[ "$(jq '[.endpoints[] | select(.pod=="brief")] | length' <<<"$output")" -eq 0 ]
+}
