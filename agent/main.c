@@ -141,9 +141,10 @@ static int read_netconf(struct agent *a)
 	return ret;
 }
 
-/* A stable provisional VTEP MAC (locally administered, from the address)
- * for the lease's first write; replaced by the device's if it differs. */
-static void provisional_mac(uint32_t addr, uint8_t mac[6])
+/* The VTEP MAC: locally administered, from the worker's address, so the
+ * lease written at start-up already holds the device's MAC and a restart
+ * rewrites the lease with the very same value. */
+static void vtep_mac_for(uint32_t addr, uint8_t mac[6])
 {
 	mac[0] = 0x0a;
 	mac[1] = 0x6b;
@@ -160,7 +161,7 @@ static int take_lease(struct agent *a)
 	char err[256], s[CIDR_STRLEN];
 	int ret;
 
-	provisional_mac(a->address, req.vtep_mac);
+	vtep_mac_for(a->address, req.vtep_mac);
 	req.rng = &seed;
 	ret = lease_acquire(a->etcd, &a->net, &req, &a->lease, err, sizeof(err));
 	if (ret) {
@@ -221,7 +222,10 @@ static int setup_routing(struct agent *a)
 		.subnet = a->lease.subnet,
 		.pin_dir = a->pin_dir,
 	};
-	int ret = a->routing->init(&cfg, a->vtep_mac);
+	int ret;
+
+	vtep_mac_for(a->address, cfg.vtep_mac);
+	ret = a->routing->init(&cfg, a->vtep_mac);
 
 	if (ret) {
 		log_err("routing %s: set up: %s", a->routing->name, strerror(-ret));

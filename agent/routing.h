@@ -27,6 +27,9 @@ struct routing_config {
 	struct net_config net;       /* the cluster's flannel config */
 	struct cidr subnet;          /* this worker's lease */
 	const char *pin_dir;         /* bpf: /sys/fs/bpf/knetsim/<sim>/<worker> */
+	/* The overlay device's MAC: derived from the worker's address, so it
+	 * is the same across restarts and the lease never has to change. */
+	uint8_t vtep_mac[6];
 };
 
 /* A remote worker's lease: its pod subnet behind its underlay address. */
@@ -46,8 +49,8 @@ struct routing_endpoint {
 
 struct routing_ops {
 	const char *name;
-	/* Creates or adopts the overlay device and programs; fills the local
-	 * VTEP MAC (kernel mode) that goes into this worker's lease. */
+	/* Creates or adopts the overlay device (with cfg->vtep_mac) and the
+	 * programs; fills the VTEP MAC the device ended up with. */
 	int (*init)(const struct routing_config *cfg, uint8_t vtep_mac[6]);
 	int (*lease_add)(const struct routing_lease *l);
 	int (*lease_del)(const struct routing_lease *l);

@@ -63,6 +63,8 @@ static int rb_init(const struct routing_config *cfg, uint8_t vtep_mac[6])
 			   false, true);
 	if (!ret)
 		ret = nl_link_set_noarp(rb.nl, vx, true);
+	if (!ret)
+		ret = nl_link_set_mac(rb.nl, vx, cfg->vtep_mac);
 	/* With no underlay device to derive it from, say it. */
 	if (!ret)
 		ret = nl_link_set_mtu(rb.nl, vx, ROUTING_UNDERLAY_MTU - VXLAN_OVERHEAD);

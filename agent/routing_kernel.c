@@ -165,6 +165,8 @@ static int rk_init(const struct routing_config *cfg, uint8_t vtep_mac[6])
 		ret = rk_bridge_setup(h, &cfg->subnet);
 	if (!ret)
 		ret = rk_sysctls(vx, cfg->underlay_if);
+	if (!ret)
+		ret = nl_link_set_mac(h, vx, cfg->vtep_mac);
 	if (!ret) {
 		ret = nl_link_mac(h, vx, vtep_mac);
 		if (ret)

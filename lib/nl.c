@@ -246,6 +246,39 @@ int nl_link_set_noarp(struct nlh *h, const char *ifname, bool on)
 	return link_change(h, ifname, edit_noarp, on);
 }
 
+int nl_link_set_mac(struct nlh *h, const char *ifname, const uint8_t mac[6])
+{
+	struct rtnl_link *orig, *change;
+	struct nl_addr *addr;
+	int ret;
+
+	ret = nlh_link_get(h, ifname, &orig);
+	if (ret)
+		return ret;
+	/* Even an unchanged address makes the kernel flush the device's
+	 * neighbours, permanent ones too: leave it alone when it is right. */
+	addr = rtnl_link_get_addr(orig);
+	if (addr && nl_addr_get_len(addr) == 6 &&
+	    !memcmp(nl_addr_get_binary_addr(addr), mac, 6)) {
+		rtnl_link_put(orig);
+		return 0;
+	}
+	change = rtnl_link_alloc();
+	addr = nl_addr_build(AF_LLC, mac, 6);
+	if (!change || !addr) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	rtnl_link_set_addr(change, addr);
+	nlh_begin(h);
+	ret = nlh_result(h, rtnl_link_change(h->sk, orig, change, 0));
+out:
+	nl_addr_put(addr);
+	rtnl_link_put(change);
+	rtnl_link_put(orig);
+	return ret;
+}
+
 int nl_link_set_mtu(struct nlh *h, const char *ifname, unsigned mtu)
 {
 	if (!mtu || mtu > INT_MAX)

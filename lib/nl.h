@@ -16,6 +16,8 @@ void nlh_close(struct nlh *h);
 int nl_link_index(struct nlh *h, const char *ifname); /* >0 or -errno */
 int nl_link_up(struct nlh *h, const char *ifname);
 int nl_link_set_mtu(struct nlh *h, const char *ifname, unsigned mtu);
+/* The link-layer address (ip link set IF address MAC). */
+int nl_link_set_mac(struct nlh *h, const char *ifname, const uint8_t mac[6]);
 /* IFF_NOARP on or off (ip link set IF arp off|on). */
 int nl_link_set_noarp(struct nlh *h, const char *ifname, bool on);
 int nl_link_set_master(struct nlh *h, const char *ifname, const char *master);

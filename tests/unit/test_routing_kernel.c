@@ -403,6 +403,7 @@ static void fx_config(struct fx *f, int w)
 	c->net.vni = 100;
 	c->net.port = 8472;
 	c->subnet.addr = ip4(11, 10, w == W1 ? 16 : 32, 0);
+	memcpy(c->vtep_mac, (uint8_t[6]){ 0x0a, 0x6b, 192, 0, 2, w == W1 ? 1 : 2 }, 6);
 	c->subnet.len = 20;
 	c->pin_dir = "";
 }
