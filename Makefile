@@ -147,7 +147,7 @@ check-root:
 		exit 1; fi
 
 test-integration: all check-root
-	KNETSIM=$(CURDIR)/$(B)/knetsim bats --timing tests/integration
+	KNETSIM=$(CURDIR)/$(B)/knetsim sh tests/integration/run.sh tests/integration
 
 # The README's test command: installs what is missing, builds, runs it all.
 test: deps
