@@ -12,6 +12,7 @@
 
 #include "cidr.h"
 #include "cli.h"
+#include "ctl_client.h"
 #include "etcd.h"
 #include "knetsim/paths.h"
 #include "log.h"
@@ -38,6 +39,30 @@ static bool etcd_member_healthy(const char *sim, const struct node *n)
 	etcd_close(e);
 	close(fd);
 	return ret == 0;
+}
+
+/* What a worker's agent says of itself (subnet lease, pods), or NULL. */
+static cJSON *agent_summary(const char *sim, const char *worker)
+{
+	char path[PATH_MAX], err[256];
+	cJSON *req = cJSON_CreateObject(), *rep, *out = NULL;
+	const cJSON *subnet, *eps, *leases;
+
+	cJSON_AddStringToObject(req, "op", "status");
+	rep = ctl_socket_path(sim, worker, path, sizeof(path)) ?
+		      ctl_call(path, req, STATUS_ETCD_TIMEOUT_MS, err, sizeof(err)) : NULL;
+	cJSON_Delete(req);
+	subnet = cJSON_GetObjectItemCaseSensitive(rep, "subnet");
+	eps = cJSON_GetObjectItemCaseSensitive(rep, "endpoints");
+	leases = cJSON_GetObjectItemCaseSensitive(rep, "leases");
+	if (cJSON_IsString(subnet)) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "subnet", subnet->valuestring);
+		cJSON_AddNumberToObject(out, "pods", cJSON_GetArraySize(eps));
+		cJSON_AddNumberToObject(out, "peers", cJSON_GetArraySize(leases));
+	}
+	cJSON_Delete(rep);
+	return out;
 }
 
 static cJSON *node_procs(const struct state_view *v, const char *node)
@@ -99,6 +124,12 @@ static cJSON *sim_status(const char *sim)
 		cJSON_AddStringToObject(o, "netns", name);
 		cJSON_AddBoolToObject(o, "present", netns_exists(name));
 		cJSON_AddItemToObject(o, "processes", node_procs(&v, n->name));
+		if (n->kind == NODE_WORKER) {
+			cJSON *ag = agent_summary(sim, n->name);
+
+			if (ag)
+				cJSON_AddItemToObject(o, "agent", ag);
+		}
 		cJSON_AddItemToArray(nodes, o);
 	}
 	clusters = cJSON_AddArrayToObject(root, "clusters");
@@ -156,8 +187,8 @@ static void print_table(const cJSON *s)
 		printf("  %s\n", str(s, "error"));
 		return;
 	}
-	printf("%-16s %-7s %-8s %-15s %-8s %s\n", "NODE", "KIND", "CLUSTER",
-	       "ADDRESS", "NETNS", "PROCESSES");
+	printf("%-16s %-7s %-8s %-15s %-8s %-16s %s\n", "NODE", "KIND", "CLUSTER",
+	       "ADDRESS", "NETNS", "SUBNET", "PROCESSES");
 	cJSON_ArrayForEach(n, cJSON_GetObjectItemCaseSensitive(s, "nodes")) {
 		char procs[256] = "-";
 		size_t off = 0;
@@ -167,9 +198,12 @@ static void print_table(const cJSON *s)
 					"%s%s(%d) %s", off ? ", " : "", str(p, "role"),
 					cJSON_GetObjectItemCaseSensitive(p, "pid")->valueint,
 					flag(p, "alive") ? "alive" : "DEAD");
-		printf("%-16s %-7s %-8s %-15s %-8s %s\n", str(n, "name"),
+		const cJSON *ag = cJSON_GetObjectItemCaseSensitive(n, "agent");
+
+		printf("%-16s %-7s %-8s %-15s %-8s %-16s %s\n", str(n, "name"),
 		       str(n, "kind"), str(n, "cluster"), str(n, "address"),
-		       flag(n, "present") ? "ok" : "MISSING", procs);
+		       flag(n, "present") ? "ok" : "MISSING",
+		       ag ? str(ag, "subnet") : "-", procs);
 	}
 	printf("\n%-8s %-8s %-6s %s\n", "CLUSTER", "ROUTING", "PROXY", "ETCD");
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(s, "clusters")) {
