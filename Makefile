@@ -7,7 +7,7 @@ BINDIR  := $(PREFIX)/bin
 SHAREDIR := $(PREFIX)/share/knetsim
 
 CC      ?= cc
-PKGS    := libnl-3.0 libnl-route-3.0 yaml-0.1 libcjson libcurl
+PKGS    := libnl-3.0 libnl-route-3.0 yaml-0.1 libcjson libcurl libnftables
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

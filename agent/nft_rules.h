@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* The text of proxy "nft"'s rules (kube-proxy's nftables structure), kept
+ * apart from libnftables so it can be tested without a kernel. Everything
+ * lives in table "ip knetsim":
+ *
+ *   map service-ports  ip daddr . meta l4proto . th dport : goto svc-...
+ *   map service-ips    ip daddr : goto svc-...   (VIP-only services)
+ *   chain services     both vmap lookups; nat prerouting/output jump here
+ *   chain svc-<ns>-<name>-<hash>[-<proto><port>]
+ *                      one per service port: counter, numgen random mod N
+ *                      vmap to the endpoint chains; with no backends it
+ *                      rejects (tcp reset / icmp port-unreachable)
+ *   chain ep-<svchash>-<hash>
+ *                      one per service port and backend: marks hairpin
+ *                      traffic, counter, dnat
+ *   chain mark-masq    meta mark |= 0x4000
+ *   chain nat-postrouting  masquerades marked packets (and clears the mark)
+ *
+ * Every name is a pure function of the service, so a restarted agent
+ * re-adds the same objects ("add" is idempotent) without touching traffic.
+ */
+#ifndef KNETSIM_AGENT_NFT_RULES_H
+#define KNETSIM_AGENT_NFT_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proxy.h"
+
+#define NFT_TABLE     "knetsim"
+#define NFT_MASQ_MARK 0x4000u
+/* Chain names stay well below the kernel's limit (256). */
+#define NFT_CHAIN_MAX 80
+
+/* A growing text buffer; err latches the first failure (-ENOMEM). */
+struct nft_buf {
+	char *data;
+	size_t len, cap;
+	int err;
+};
+
+void nft_buf_init(struct nft_buf *b);
+void nft_buf_free(struct nft_buf *b);
+void nft_buf_printf(struct nft_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+enum nft_form {
+	NFT_FORM_CHAINS,  /* the kube-proxy structure above */
+	NFT_FORM_LINEAR,  /* one rule per service port in chain services-linear */
+};
+
+/* "svc-<ns>-<name>-<hash>": ns and name reduced to [A-Za-z0-9_.-] and
+ * bounded; the hash (of the raw ns/name) keeps the name unique. */
+void nft_svc_base(const char *ns, const char *name, char out[NFT_CHAIN_MAX]);
+/* The chain of port index i (or of the VIP-only form when n_ports is 0). */
+void nft_svc_chain(const struct proxy_service *s, size_t i,
+		   char out[NFT_CHAIN_MAX]);
+/* The endpoint chain of port index i and backend index j. */
+void nft_ep_chain(const struct proxy_service *s, size_t i, size_t j,
+		  char out[NFT_CHAIN_MAX]);
+
+/* The table skeleton: table, maps, fixed chains and their rules. Safe to
+ * apply over an existing table (adoption after a restart): only the fixed
+ * chains are rewritten, maps and service chains are kept. The form
+ * decides what the nat hooks jump to. */
+void nft_rules_init(struct nft_buf *b, enum nft_form form);
+
+/* One transaction's worth of commands turning service old (NULL: unknown,
+ * e.g. after a restart, so every chain of new is (re)written) into new.
+ * Nothing is emitted when they are equal. Services are keyed by ns/name;
+ * old and new must have the same key. Returns 0 or -EINVAL. */
+int nft_rules_service(struct nft_buf *b, const struct proxy_service *old,
+		      const struct proxy_service *new);
+/* Removes everything of service old. */
+void nft_rules_service_del(struct nft_buf *b, const struct proxy_service *old);
+
+/* The linear form (benchmark baseline): rewrites chain services-linear
+ * with one rule per service port:
+ *   ip daddr V tcp dport P counter dnat to numgen random mod N map {...}:T */
+void nft_rules_linear(struct nft_buf *b, const struct proxy_service *const *svcs,
+		      size_t n);
+
+/* What a previous agent left in the table (read once by init), so the
+ * first service_set / service_del of each service after a restart can
+ * remove that service's leftovers in the same transaction. */
+struct nft_elem {
+	char map[16];               /* "service-ports" or "service-ips" */
+	char key[48];               /* "100.64.10.1 . tcp . 80" or "100.64.10.1" */
+	char target[NFT_CHAIN_MAX]; /* the goto chain */
+};
+
+struct nft_inventory {
+	char (*chains)[NFT_CHAIN_MAX];
+	size_t n_chains, cap_chains;
+	struct nft_elem *elems;
+	size_t n_elems, cap_elems;
+};
+
+/* Both return 0 or -ENOMEM (-EINVAL when a name does not fit). */
+int nft_inventory_add_chain(struct nft_inventory *inv, const char *name);
+int nft_inventory_add_elem(struct nft_inventory *inv, const char *map,
+			   const char *key, const char *target);
+void nft_inventory_free(struct nft_inventory *inv);
+/* Emits the deletion of what inv holds of service ns/name and keep (the
+ * service as now wanted, NULL when it is deleted) does not contain, and
+ * forgets every object of ns/name from inv. Objects are recognised by
+ * their names: svc-<base>[-<proto><port>] and ep-<svchash>-*. */
+void nft_rules_sweep(struct nft_buf *b, struct nft_inventory *inv,
+		     const char *ns, const char *name,
+		     const struct proxy_service *keep);
+
+/* Validates what the rule builder relies on (names, ports, protocols,
+ * counts). Returns 0 or -EINVAL. */
+int nft_service_check(const struct proxy_service *s);
+
+#endif
