@@ -83,7 +83,8 @@ $(BPF_SKEL): $(B)/bpf/datapath.bpf.o
 
 $(B)/lib/datapath.o: $(BPF_SKEL)
 
-$(B)/knetsim: $(B)/sim/main.o $(SIM_OBJS) $(LIB_OBJS)
+# sim/services_store.c shares the service object code with the agent.
+$(B)/knetsim: $(B)/sim/main.o $(SIM_OBJS) $(B)/agent/services.o $(LIB_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

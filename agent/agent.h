@@ -18,6 +18,8 @@
 
 struct ctl;
 struct endpoints;
+struct proxy_ops;
+struct svc_store;
 
 struct agent {
 	const char *sim, *worker, *cluster;
@@ -38,12 +40,21 @@ struct agent {
 
 	struct endpoints *eps;
 	struct ctl *ctl;
+
+	const struct proxy_ops *proxy;  /* NULL: no service proxy */
+	struct etcd_watch *svc_watch;    /* SVC_ROOT: services and pods */
+	struct svc_store *svc;
 };
 
 /* leases.c: other workers' leases -> routing. */
 int agent_leases_resync(struct agent *a);           /* full read + diff */
 void agent_leases_event(struct agent *a, const struct etcd_event *ev);
 void agent_leases_free(struct agent *a);
+
+/* svcsync.c: services and pods -> the service proxy. */
+int agent_services_resync(struct agent *a);         /* full read + diff */
+void agent_services_event(struct agent *a, const struct etcd_event *ev);
+void agent_services_free(struct agent *a);         /* closes svc_watch */
 
 /* api.c: the control socket's requests. */
 struct cJSON;

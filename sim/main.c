@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "shell", cmd_shell, "interactive shell in a node" },
 	{ "graph", cmd_graph, "draw the topology (dot, mermaid, json)" },
 	{ "pod", cmd_pod, "pods: add WORKER POD, del POD, list" },
+	{ "service", cmd_service, "services: add NAME --vip IP ..., del NAME, list" },
 	{ "agent", cmd_agent, "a worker's agent: status, restart" },
 	{ "help", cmd_help, "this list" },
 	{ "version", cmd_version, "print the version" },

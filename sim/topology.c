@@ -64,6 +64,7 @@ void topology_free(struct topology *t)
 	free(t->clusters);
 	free(t->nodes);
 	free(t->pods);
+	free(t->services);
 	free(t);
 }
 

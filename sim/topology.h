@@ -12,6 +12,7 @@
 
 #include "cidr.h"
 #include "netconf.h"
+#include "services.h"
 #include "knetsim/paths.h"
 
 /* Link shaping. Each field is applied per direction on a node's link. */
@@ -75,6 +76,14 @@ struct pod {
 	int line;                /* where it was declared */
 };
 
+/* A service of a cluster (clusters[].services), created by up after the
+ * pods exactly as `knetsim service add` creates one. */
+struct topo_service {
+	struct svc_spec spec;
+	size_t cluster;          /* index into topology.clusters */
+	int line;                /* where it was declared */
+};
+
 struct cluster {
 	char name[KNETSIM_NODE_NAME_MAX + 1];
 	struct net_config net;
@@ -100,6 +109,9 @@ struct topology {
 	 * is unique within its cluster only. */
 	struct pod *pods;
 	size_t n_pods;
+	/* All clusters' services, cluster by cluster in file order. */
+	struct topo_service *services;
+	size_t n_services;
 };
 
 /* Parses and validates. On failure returns NULL and fills err with

@@ -572,6 +572,8 @@ int topo_check(struct topo_ctx *c)
 	if (!ret)
 		ret = check_pods(c, names, n);
 	if (!ret)
+		ret = topo_check_services(c);
+	if (!ret)
 		ret = assign_addresses(c);
 	if (!ret)
 		ret = apply_overrides(c, names, n, ov_of);

@@ -30,7 +30,8 @@ static const char *const link_keys[] = {
 static const char *const override_keys[] = {
 	"node", "delay", "jitter", "rate", "loss", NULL };
 static const char *const cluster_keys[] = {
-	"name", "workers", "etcd", "network", "datapath", "pods", NULL };
+	"name", "workers", "etcd", "network", "datapath", "pods", "services",
+	NULL };
 static const char *const pod_keys[] = { "name", "worker", "labels", NULL };
 static const char *const network_keys[] = {
 	"Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", NULL };
@@ -721,7 +722,7 @@ static int decode_cluster(struct topo_ctx *c, const struct doc_node *m,
 	index_path(path, "clusters", ci);
 	if (m->type != DOC_MAP || doc_is_null(m))
 		return wrong_type(c, m, path, "a map of name, workers, etcd, "
-				  "network, datapath, pods");
+				  "network, datapath, pods, services");
 	cl->line = m->line;
 	join(field, path, "name");
 	if (known(c, m, path, cluster_keys) ||
@@ -737,7 +738,9 @@ static int decode_cluster(struct topo_ctx *c, const struct doc_node *m,
 	    decode_network(c, m, path, ci) ||
 	    decode_datapath(c, m, path, cl))
 		return -1;
-	return decode_pods(c, m, path, ci);
+	if (decode_pods(c, m, path, ci))
+		return -1;
+	return topo_decode_services(c, m, path, ci);
 }
 
 static int decode_clusters(struct topo_ctx *c, const struct doc_node *root)

@@ -143,7 +143,7 @@ static bool add_cluster(cJSON *list, const struct topology *t, size_t ci)
 	d = add(cl, "datapath", cJSON_CreateObject());
 	return d && add_string(d, "routing", routing_mode_name(c->routing)) &&
 	       add_string(d, "proxy", proxy_mode_name(c->proxy)) &&
-	       add_pods(cl, t, ci);
+	       add_pods(cl, t, ci) && topo_json_services(cl, t, ci);
 }
 
 static bool same_link(const struct link_props *a, const struct link_props *b)

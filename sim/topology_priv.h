@@ -68,5 +68,13 @@ int topo_fail(struct topo_ctx *c, int line, const char *field,
 
 int topo_decode(struct topo_ctx *c, const struct doc_node *root);
 int topo_check(struct topo_ctx *c);
+/* topology_services.c: clusters[ci].services, then their checks against
+ * the networks and pods (after check_pods). */
+int topo_decode_services(struct topo_ctx *c, const struct doc_node *m,
+			 const char *cpath, size_t ci);
+int topo_check_services(struct topo_ctx *c);
+/* Cluster ci's services into cl (a cJSON object) when it has some. */
+struct cJSON;
+bool topo_json_services(struct cJSON *cl, const struct topology *t, size_t ci);
 
 #endif

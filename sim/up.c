@@ -21,10 +21,11 @@
 #include "netns.h"
 #include "pods.h"
 #include "progress.h"
+#include "services_store.h"
 #include "state.h"
 #include "topology.h"
 
-#define UP_PHASES 8
+#define UP_PHASES 8 /* and "services" when the topology has some */
 #define UP_ETCD_TIMEOUT_MS 30000
 #define UP_AGENT_TIMEOUT_MS 20000
 
@@ -230,6 +231,25 @@ static int phase_pods(struct up *u)
 	return 0;
 }
 
+/* Each topology service, exactly as `knetsim service add` creates it. */
+static int phase_services(struct up *u)
+{
+	if (!u->t->n_services)
+		return 0;
+	progress_phase("services", u->t->n_services);
+	for (size_t i = 0; i < u->t->n_services; i++) {
+		const struct topo_service *s = &u->t->services[i];
+
+		if (interrupted(u) ||
+		    service_create(u->st, u->t, s->cluster, &s->spec, u->err,
+				   sizeof(u->err)))
+			return -1;
+		progress_step(i + 1);
+	}
+	progress_done("%zu services in etcd", u->t->n_services);
+	return 0;
+}
+
 static const struct node *first_of(const struct topology *t, size_t cluster,
 				   enum node_kind kind, size_t nth)
 {
@@ -372,7 +392,7 @@ int cmd_up(struct cli *cli, int argc, char **argv)
 	}
 
 	catch_signals();
-	progress_init(UP_PHASES, cli->quiet || cli->json);
+	progress_init(UP_PHASES + (u.t->n_services ? 1 : 0), cli->quiet || cli->json);
 	ret = phase_fabric(&u);
 	if (!ret)
 		ret = phase_nodes(&u);
@@ -386,6 +406,8 @@ int cmd_up(struct cli *cli, int argc, char **argv)
 		ret = phase_agents(&u);
 	if (!ret)
 		ret = phase_pods(&u);
+	if (!ret)
+		ret = phase_services(&u);
 	if (!ret && state_set_ready(u.st)) {
 		snprintf(u.err, sizeof(u.err), "record the simulation as ready: %s",
 			 strerror(errno));

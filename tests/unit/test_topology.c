@@ -214,15 +214,15 @@ static void test_unknown_fields(void **state)
 		  CLUSTER0
 		  "    colour: red\n",
 		  "x.yaml:6: clusters[0].colour: ", "unknown field (expected one "
-		  "of name, workers, etcd, network, datapath, pods)" },
+		  "of name, workers, etcd, network, datapath, pods, services)" },
 		{ "second cluster",
 		  CLUSTER0
 		  "  - name: C1\n"
 		  "    workers: [C1w1]\n"
 		  "    etcd: [C1e1]\n"
 		  "    network: {Network: 11.0.0.0/8}\n"
-		  "    services: 3\n",
-		  "x.yaml:10: clusters[1].services: ", "unknown field" },
+		  "    ingress: 3\n",
+		  "x.yaml:10: clusters[1].ingress: ", "unknown field" },
 		{ "network",
 		  "clusters:\n"
 		  "  - name: C0\n"
@@ -389,7 +389,7 @@ static void test_wrong_types(void **state)
 		  "clusters:\n"
 		  "  - C0\n",
 		  "x.yaml:2: clusters[0]: ", "expected a map of name, workers, "
-		  "etcd, network, datapath, pods, got \"C0\"" },
+		  "etcd, network, datapath, pods, services, got \"C0\"" },
 		{ "workers as a map",
 		  "clusters:\n"
 		  "  - name: C0\n"
@@ -2171,6 +2171,187 @@ static void test_round_trip(void **state)
 	topology_free(t);
 }
 
+/* ---- services ---- */
+
+#define SVC_PODS \
+	"    pods:\n" \
+	"      - {name: c2, worker: C0w1, labels: {app: web}}\n" \
+	"      - {name: c3, worker: C0w1}\n"
+
+static void test_services_bad(void **state)
+{
+	static const struct bad bad[] = {
+		{ "services as a map", CLUSTER0 SVC_PODS
+		  "    services: {a: b}\n",
+		  "x.yaml:9: clusters[0].services: ", "expected a list of services" },
+		{ "service as a scalar", CLUSTER0 SVC_PODS
+		  "    services: [a]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "expected a map of name, vip" },
+		{ "unknown field", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2], colour: red}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "unknown field \"colour\"" },
+		{ "unknown port field", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2], ports: [{port: 80, proto: tcp}]}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "unknown field \"proto\"" },
+		{ "no name", CLUSTER0 SVC_PODS
+		  "    services: [{vip: 100.64.0.1, pods: [c2]}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "name: expected a name" },
+		{ "no vip", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, pods: [c2]}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "vip: expected an IPv4 address" },
+		{ "bad vip", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0, pods: [c2]}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "vip: expected an IPv4 address" },
+		{ "vip in pod network", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 11.1.1.1, pods: [c2]}]\n",
+		  "x.yaml:9: clusters[0].services: ", "inside the pod network 11.0.0.0/8" },
+		{ "vip in underlay", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 10.0.0.200, pods: [c2]}]\n",
+		  "x.yaml:9: clusters[0].services: ", "inside the underlay subnet" },
+		{ "vip loopback", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 127.0.0.5, pods: [c2]}]\n",
+		  "x.yaml:9: clusters[0].services: ", "not a unicast address" },
+		{ "vip multicast", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 239.1.1.1, pods: [c2]}]\n",
+		  "x.yaml:9: clusters[0].services: ", "not a unicast address" },
+		{ "both selector and pods", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2], selector: {app: web}}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "exactly one of selector and pods" },
+		{ "neither", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "exactly one of selector and pods" },
+		{ "unknown pod", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2, c9]}]\n",
+		  "x.yaml:9: clusters[0].services: ", "no pod named \"c9\" in cluster C0" },
+		{ "port 0", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2], ports: [{port: 0}]}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "ports[0].port: expected an integer from 1 to 65535" },
+		{ "port 70000", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2], ports: [{port: 70000}]}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "ports[0].port: expected an integer" },
+		{ "bad protocol", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2], ports: [{port: 80, protocol: sctp}]}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "ports[0].protocol: expected TCP or UDP" },
+		{ "bad algorithm", CLUSTER0 SVC_PODS
+		  "    services: [{name: s, vip: 100.64.0.1, pods: [c2], algorithm: rr}]\n",
+		  "x.yaml:9: clusters[0].services[0]: ", "algorithm: expected random or maglev" },
+		{ "same name twice", CLUSTER0 SVC_PODS
+		  "    services:\n"
+		  "      - {name: s, vip: 100.64.0.1, pods: [c2]}\n"
+		  "      - {name: s, vip: 100.64.0.2, pods: [c2]}\n",
+		  "x.yaml:11: clusters[0].services: ", "declared twice (first on line 10)" },
+		{ "duplicate vip:port", CLUSTER0 SVC_PODS
+		  "    services:\n"
+		  "      - {name: a, vip: 100.64.0.1, pods: [c2], ports: [{port: 80}]}\n"
+		  "      - {name: b, vip: 100.64.0.1, pods: [c3], ports: [{port: 80, protocol: TCP}]}\n",
+		  "x.yaml:11: clusters[0].services: ", "100.64.0.1:80/TCP is already used by service default/a" },
+		{ "vip-only and ported", CLUSTER0 SVC_PODS
+		  "    services:\n"
+		  "      - {name: a, vip: 100.64.0.1, pods: [c2]}\n"
+		  "      - {name: b, vip: 100.64.0.1, pods: [c3], ports: [{port: 80}]}\n",
+		  "x.yaml:11: clusters[0].services: ", "VIP 100.64.0.1 is already used by service default/a" },
+	};
+
+	(void)state;
+	check_bad(bad, sizeof(bad) / sizeof(bad[0]));
+}
+
+static void test_services(void **state)
+{
+	struct topology *t;
+	char err[512];
+
+	(void)state;
+	t = parse(CLUSTER0 SVC_PODS
+		     "    services:\n"
+		     "      - {name: kp-vip-1, vip: 100.64.10.1, pods: [c2, c3]}\n"
+		     "      - name: web\n"
+		     "        vip: 100.64.10.1\n"
+		     "        selector: {app: web}\n"
+		     "        algorithm: maglev\n"
+		     "        ports: [{port: 80, targetPort: 8080, protocol: tcp}]\n"
+		     "  - name: C1\n"
+		     "    workers: [C1w1]\n"
+		     "    etcd: [C1e1]\n"
+		     "    network: {Network: 11.0.0.0/8}\n"
+		     "    pods: [{name: c2, worker: C1w1}]\n"
+		     "    services: [{name: kp-vip-1, vip: 100.64.10.2, pods: [c2],\n"
+		     "                ports: [{port: 53, protocol: udp}]}]\n",
+		  err, sizeof(err));
+	/* The same VIP on different ports is fine only when both have ports:
+	 * here kp-vip-1 is VIP-only, so the ported one must fail... */
+	assert_null(t);
+	t = parse_ok(CLUSTER0 SVC_PODS
+		     "    services:\n"
+		     "      - {name: kp-vip-1, vip: 100.64.10.1, pods: [c2, c3]}\n"
+		     "      - name: web\n"
+		     "        vip: 100.64.10.3\n"
+		     "        selector: {app: web}\n"
+		     "        algorithm: maglev\n"
+		     "        ports: [{port: 80, targetPort: 8080, protocol: tcp}, {port: 80, protocol: udp}]\n"
+		     "  - name: C1\n"
+		     "    workers: [C1w1]\n"
+		     "    etcd: [C1e1]\n"
+		     "    network: {Network: 11.0.0.0/8}\n"
+		     "    pods: [{name: c2, worker: C1w1}]\n"
+		     "    services: [{name: kp-vip-1, vip: 100.64.10.1, pods: [c2]}]\n");
+	assert_non_null(t);
+	assert_int_equal(t->n_services, 3);
+	assert_string_equal(t->services[0].spec.name, "kp-vip-1");
+	assert_true(t->services[0].spec.by_name);
+	assert_int_equal(t->services[0].spec.n_pods, 2);
+	assert_int_equal(t->services[0].spec.n_ports, 0);
+	assert_int_equal(t->services[0].cluster, 0);
+	assert_int_equal(t->services[1].spec.algo, PROXY_ALGO_MAGLEV);
+	assert_int_equal(t->services[1].spec.n_ports, 2);
+	assert_int_equal(t->services[1].spec.ports[0].target_port, 8080);
+	assert_int_equal(t->services[1].spec.ports[1].target_port, 80);
+	assert_int_equal(t->services[1].spec.n_selector, 1);
+	assert_int_equal(t->services[2].cluster, 1);
+	/* Saved as JSON (topology.json) and loaded again: the same. */
+	{
+		char *json = topology_to_json(t);
+		struct topology *t2;
+
+		assert_non_null(json);
+		t2 = parse(json, err, sizeof(err));
+		if (!t2)
+			fail_msg("%s\n%s", err, json);
+		assert_int_equal(t2->n_services, 3);
+		for (size_t i = 0; i < 3; i++) {
+			assert_int_equal(t2->services[i].cluster, t->services[i].cluster);
+			assert_memory_equal(&t2->services[i].spec, &t->services[i].spec,
+					    sizeof(t->services[i].spec));
+		}
+		free(json);
+		topology_free(t2);
+	}
+	topology_free(t);
+}
+
+static void test_default_services(void **state)
+{
+	struct topology *t;
+	char err[512], path[512];
+
+	(void)state;
+	t = topology_load(src_path("conf/default.yaml", path, sizeof(path)),
+			  err, sizeof(err));
+	if (!t)
+		fail_msg("%s", err);
+	assert_int_equal(t->n_services, 2);
+	for (size_t i = 0; i < 2; i++) {
+		assert_string_equal(t->services[i].spec.name, "kp-vip-1");
+		assert_int_equal(t->services[i].cluster, i);
+		assert_int_equal(t->services[i].spec.vip, 0x64400a01);
+		assert_int_equal(t->services[i].spec.n_ports, 0);
+		assert_int_equal(t->services[i].spec.n_pods, 2);
+		assert_string_equal(t->services[i].spec.pods[0], "c2");
+		assert_string_equal(t->services[i].spec.pods[1], "c3");
+	}
+	topology_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2187,6 +2368,9 @@ int main(void)
 		cmocka_unit_test(test_pods),
 		cmocka_unit_test(test_pods_at_limits),
 		cmocka_unit_test(test_pods_per_worker),
+		cmocka_unit_test(test_services_bad),
+		cmocka_unit_test(test_services),
+		cmocka_unit_test(test_default_services),
 		cmocka_unit_test(test_links_bad),
 		cmocka_unit_test(test_links_merge),
 		cmocka_unit_test(test_defaults),
