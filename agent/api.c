@@ -57,9 +57,10 @@ static cJSON *api_endpoint_add(struct agent *a, const cJSON *req, char *err,
 	if (endpoint_from_json(cJSON_GetObjectItemCaseSensitive(req, "endpoint"),
 			       &ep, err, errlen))
 		return NULL;
+	ip4_format(ep.ip, ip);
 	if (!cidr_contains(&a->lease.subnet, ep.ip)) {
 		snprintf(err, errlen, "endpoint.ip: %s is not in this worker's subnet",
-			 ip4_format(ep.ip, ip));
+			 ip);
 		return NULL;
 	}
 	r = to_routing(&ep);
@@ -67,8 +68,7 @@ static cJSON *api_endpoint_add(struct agent *a, const cJSON *req, char *err,
 	if (!ret)
 		ret = endpoints_put(a->eps, &ep);
 	if (ret) {
-		snprintf(err, errlen, "endpoint %s: %s", ip4_format(ep.ip, ip),
-			 strerror(-ret));
+		snprintf(err, errlen, "endpoint %s: %s", ip, strerror(-ret));
 		return NULL;
 	}
 	log_info("endpoint %s (%s/%s) on %s added", ip, ep.ns, ep.pod, ep.ifname);

@@ -9,9 +9,10 @@
 #include <stdint.h>
 
 struct endpoint {
-	char container[128];
-	char pod[64];
-	char ns[64];              /* Kubernetes namespace */
+	/* As large as the CNI plugin accepts (CNI_CONTAINERID, K8S_POD_*). */
+	char container[1024];
+	char pod[254];
+	char ns[254];             /* Kubernetes namespace */
 	uint32_t ip;              /* host order */
 	char ifname[16];          /* host-side veth */
 	int ifindex;

@@ -103,7 +103,7 @@ int agent_leases_resync(struct agent *a)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (lease_from_kv(&a->net, &kvs[i], &seen[n_seen], err, sizeof(err))) {
-			log_warn("%s: ignored: %s", kvs[i].key, err);
+			log_warn("lease ignored: %s", err);
 			continue;
 		}
 		upsert(a, &seen[n_seen++]);
@@ -158,7 +158,7 @@ void agent_leases_event(struct agent *a, const struct etcd_event *ev)
 		kv.create_revision = ev->create_revision;
 		kv.lease = ev->lease;
 		if (lease_from_kv(&a->net, &kv, &l, err, sizeof(err))) {
-			log_warn("%s: ignored: %s", ev->key, err);
+			log_warn("lease ignored: %s", err);
 			return;
 		}
 		upsert(a, &l);

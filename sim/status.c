@@ -65,6 +65,19 @@ static cJSON *agent_summary(const char *sim, const char *worker)
 	return out;
 }
 
+/* A dead record of a daemon that was started again since (an agent
+ * restart) is history, not news. */
+static bool superseded(const struct state_view *v, size_t i)
+{
+	const struct state_proc *p = &v->procs[i];
+
+	for (size_t j = i + 1; j < v->n_procs; j++)
+		if (!strcmp(v->procs[j].role, p->role) &&
+		    !strcmp(v->procs[j].node, p->node))
+			return !proc_alive(&p->id);
+	return false;
+}
+
 static cJSON *node_procs(const struct state_view *v, const char *node)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -73,7 +86,7 @@ static cJSON *node_procs(const struct state_view *v, const char *node)
 		const struct state_proc *p = &v->procs[i];
 		cJSON *o;
 
-		if (strcmp(p->node, node))
+		if (strcmp(p->node, node) || superseded(v, i))
 			continue;
 		o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "role", p->role);

@@ -9,7 +9,8 @@
  * Requests and replies:
  *   {"op":"status"}
  *     -> {"ok":true,"worker":"C0w1","cluster":"C0","routing":"bpf",
- *         "subnet":"11.10.16.0/20","endpoints":N,"leases":N,...}
+ *         "address":"10.0.0.1","subnet":"11.10.16.0/20","watching":true,
+ *         "endpoints":[{endpoint}...],"leases":[{"subnet","PublicIP"}...]}
  *   {"op":"endpoint-add","endpoint":{"pod":"c1","namespace":"default",
  *     "container":"<id>","ip":"11.10.16.2","ifname":"ks5f2a9c01",
  *     "ifindex":12,"mac":"aa:bb:cc:dd:ee:ff","netns":"/run/netns/..."}}
