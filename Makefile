@@ -121,7 +121,9 @@ $(UB)/tests/unit/%: $(UB)/tests/unit/%.o $(UNIT_DEPS:$(B)/%=$(UB)/%)
 # BPF_PROG_TEST_RUN tests: datapath decisions on crafted packets (root).
 BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(UB)/tests/bpf/%)
-$(UB)/tests/bpf/%: $(UB)/tests/bpf/%.o $(UB)/lib/datapath.o $(UB)/lib/fsutil.o
+$(UB)/tests/bpf/%: $(UB)/tests/bpf/%.o $(UB)/lib/datapath.o $(UB)/lib/fsutil.o \
+		   $(UB)/lib/datapath_lb.o $(UB)/lib/maglev.o $(UB)/lib/log.o \
+		   $(UB)/agent/proxy_bpf.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

@@ -18,6 +18,7 @@
 #include "lib/ipv4.h"
 #include "lib/tunnel.h"
 #include "lib/deliver.h"
+#include "lib/svc.h"
 #include "lib/trace.h"
 
 /* With a VNI configured, only frames decapsulated with that VNI enter:
@@ -55,6 +56,19 @@ static __always_inline int overlay_ipv4(struct __sk_buff *skb,
 	ev->saddr = p.ip->saddr;
 	ev->daddr = daddr;
 	ev->proto = p.ip->protocol;
+	switch (svc_reverse(skb, p.ip, ev)) {
+	case 0:
+		break;
+	case 1:
+		if (ipv4_parse(skb, &p) < 0) {
+			ev->stat = DP_DROP_MALFORMED;
+			return TC_ACT_SHOT;
+		}
+		daddr = p.ip->daddr;
+		break;
+	default:
+		return TC_ACT_SHOT;
+	}
 	dst = endpoint_get(daddr);
 	if (dst)
 		return deliver_local(skb, cfg, &p, dst, ev, DP_OVERLAY_LOCAL);

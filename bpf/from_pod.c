@@ -3,7 +3,10 @@
  * from_pod: tc ingress on a pod's host-side veth, i.e. every frame the pod
  * sends. ARP for the gateway is answered here; IPv4 from the pod's own
  * address goes to a local pod (veth to veth), into the overlay (tunnel key,
- * redirect to the VXLAN device) or to the worker's stack.
+ * redirect to the VXLAN device) or to the worker's stack. Before routing,
+ * packets to a service VIP are DNATed to their connection's backend and a
+ * local backend's replies get the VIP back (lib/svc.h); a service without
+ * backends is answered with an RST or ICMP unreachable (lib/reject.h).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -18,6 +21,8 @@
 #include "lib/arp.h"
 #include "lib/tunnel.h"
 #include "lib/deliver.h"
+#include "lib/svc.h"
+#include "lib/reject.h"
 #include "lib/trace.h"
 
 /* The source must be the pod behind this veth: a pod cannot speak for
@@ -89,6 +94,17 @@ static __always_inline int pod_remote(struct __sk_buff *skb,
 	return (int)bpf_redirect(cfg->vxlan_ifindex, 0);
 }
 
+/* A service without backends answers (TCP RST, ICMP unreachable) back
+ * into the pod; other failures of the service path drop. */
+static __always_inline int pod_reject(struct __sk_buff *skb,
+				      struct dp_event *ev)
+{
+	if (ev->stat != DP_LB_NO_BACKEND || reject(skb, ev->proto) < 0)
+		return TC_ACT_SHOT;
+	ev->ifindex = skb->ifindex;
+	return (int)bpf_redirect(skb->ifindex, 0);
+}
+
 static __always_inline int pod_ipv4(struct __sk_buff *skb,
 				    const struct dp_config *cfg,
 				    struct dp_event *ev)
@@ -109,6 +125,19 @@ static __always_inline int pod_ipv4(struct __sk_buff *skb,
 	if (!pod_source(skb, p.ip->saddr)) {
 		ev->stat = DP_DROP_SPOOFED;
 		return TC_ACT_SHOT;
+	}
+	switch (svc_from_pod(skb, p.ip, ev)) {
+	case 0:
+		break;
+	case 1:
+		if (ipv4_parse(skb, &p) < 0) {
+			ev->stat = DP_DROP_MALFORMED;
+			return TC_ACT_SHOT;
+		}
+		daddr = p.ip->daddr;
+		break;
+	default:
+		return pod_reject(skb, ev);
 	}
 	dst = endpoint_get(daddr);
 	if (dst)

@@ -17,6 +17,7 @@
 
 #include "datapath.h"
 #include "fsutil.h"
+#include "knetsim/lb.h"
 #include "knetsim/paths.h"
 
 #include "datapath.skel.h" /* bpftool gen skeleton, from build/bpf/ */
@@ -183,7 +184,8 @@ int dp_unpin(const char *pin_dir)
 	static const char *const names[] = {
 		DP_PIN_ENDPOINTS, DP_PIN_ROUTES, DP_PIN_CONFIG, DP_PIN_STATS,
 		DP_PIN_EVENTS, DP_PIN_FROM_POD, DP_PIN_FROM_OVERLAY,
-		DP_PIN_TO_OVERLAY,
+		DP_PIN_TO_OVERLAY, LB_PIN_SERVICES, LB_PIN_BACKENDS,
+		LB_PIN_MAGLEV, LB_PIN_CT, LB_PIN_REVNAT,
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -489,6 +491,18 @@ int dp_prog_fd(struct dp *dp, enum dp_prog prog)
 	default:
 		return -EINVAL;
 	}
+}
+
+int dp_map_fd(struct dp *dp, const char *name)
+{
+	struct bpf_map *map;
+
+	if (!dp || !name)
+		return -EINVAL;
+	map = bpf_object__find_map_by_name(dp->skel->obj, name);
+	if (!map)
+		return -ENOENT;
+	return bpf_map__fd(map);
 }
 
 int dp_events_fd(struct dp *dp)

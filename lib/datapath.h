@@ -94,5 +94,8 @@ const char *dp_stat_name(unsigned int stat);
  * events ring buffer (ring_buffer__new). -EINVAL for an unknown prog. */
 int dp_prog_fd(struct dp *dp, enum dp_prog prog);
 int dp_events_fd(struct dp *dp);
+/* Any map of the datapath by its name (DP_PIN_*, LB_PIN_*): owned by dp.
+ * -ENOENT for an unknown name. */
+int dp_map_fd(struct dp *dp, const char *name);
 
 #endif

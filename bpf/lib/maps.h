@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "knetsim/datapath.h"
+#include "knetsim/lb.h"
 
 /* Pods on this worker, by IPv4 address. */
 struct {
@@ -53,6 +54,47 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, DP_EVENTS_BYTES);
 } events __weak SEC(".maps");
+
+/* Services: (VIP, port, proto) -> id, backend count, algorithm. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_SERVICES);
+	__type(key, struct lb_service_key);
+	__type(value, struct lb_service);
+} lb_services __weak SEC(".maps");
+
+/* Backend slots of each service (random choice). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_BACKENDS);
+	__type(key, struct lb_backend_key);
+	__type(value, struct lb_backend);
+} lb_backends __weak SEC(".maps");
+
+/* Maglev lookup tables by service id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LB_MAX_MAGLEV);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct lb_maglev);
+} lb_maglev __weak SEC(".maps");
+
+/* Connections to a VIP: client tuple -> backend. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_CT);
+	__type(key, struct lb_tuple);
+	__type(value, struct lb_ct);
+} lb_ct __weak SEC(".maps");
+
+/* Their replies: backend tuple -> what the client expects. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LB_MAX_CT);
+	__type(key, struct lb_tuple);
+	__type(value, struct lb_revnat);
+} lb_revnat __weak SEC(".maps");
 
 static __always_inline const struct dp_config *config_get(void)
 {

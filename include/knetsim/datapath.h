@@ -101,6 +101,15 @@ struct dp_config {
  *   drop-vni          decapsulated with another VNI, or without metadata
  * The datapath's own trouble:
  *   trace-lost        events ring buffer full, event not recorded
+ * Services (include/knetsim/lb.h); lb-hit, ct-new, ct-hit and rev-nat are
+ * counted besides the packet's path, the others are its verdict:
+ *   lb-hit            to a service VIP, DNATed to a backend
+ *   lb-reject-no-backend  to a service without backends: answered with a
+ *                     TCP RST or ICMP unreachable (dropped if it cannot be)
+ *   ct-new            a new connection got its backend
+ *   ct-hit            a packet of a known connection kept its backend
+ *   rev-nat           a reply got the VIP back as its source
+ *   drop-nat          rewriting the packet failed
  * A redirect that fails after the program returned (target veth gone or
  * down) is counted by that device (`ip -s link`), not here.
  */
@@ -120,7 +129,13 @@ struct dp_config {
 	X(DROP_NO_CONFIG,   "drop-no-config")	\
 	X(DROP_TUNNEL,      "drop-tunnel")	\
 	X(DROP_VNI,         "drop-vni")		\
-	X(TRACE_LOST,       "trace-lost")
+	X(TRACE_LOST,       "trace-lost")	\
+	X(LB_HIT,           "lb-hit")		\
+	X(LB_NO_BACKEND,    "lb-reject-no-backend") \
+	X(CT_NEW,           "ct-new")		\
+	X(CT_HIT,           "ct-hit")		\
+	X(REV_NAT,          "rev-nat")		\
+	X(DROP_NAT,         "drop-nat")
 
 #define DP_STAT_ENUM_(name, text) DP_##name,
 enum dp_stat {
