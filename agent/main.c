@@ -35,12 +35,14 @@
 #include "log.h"
 #include "mac.h"
 #include "nl_overlay.h"
+#include "proxy.h"
 
 #define ETCD_TIMEOUT_MS     3000
 #define NETCONF_WAIT_MS     15000
 
 struct options {
 	const char *sim, *worker, *cluster, *address, *etcd, *routing;
+	const char *proxy;       /* --proxy bpf|nft|none, default none */
 	const char *underlay_if;
 };
 
@@ -49,6 +51,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: knetsim-agent --sim S --worker W --cluster C --address IP\n"
 		"                     --etcd URL[,URL...] --routing bpf|kernel\n"
+		"                     [--proxy bpf|nft|none]\n"
 		"                     [--underlay-if eth0] [--log-level error|warn|info|debug]\n");
 }
 
@@ -61,6 +64,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "address", required_argument, NULL, 'a' },
 		{ "etcd", required_argument, NULL, 'e' },
 		{ "routing", required_argument, NULL, 'r' },
+		{ "proxy", required_argument, NULL, 'x' },
 		{ "underlay-if", required_argument, NULL, 'u' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -78,6 +82,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'a': o->address = optarg; break;
 		case 'e': o->etcd = optarg; break;
 		case 'r': o->routing = optarg; break;
+		case 'x': o->proxy = optarg; break;
 		case 'u': o->underlay_if = optarg; break;
 		case 'l':
 			level = log_level_parse(optarg);
@@ -336,9 +341,45 @@ static void drain_watch(struct agent *a)
 	etcd_events_free(ev, n);
 }
 
+static void drain_svc_watch(struct agent *a)
+{
+	struct etcd_event *ev;
+	size_t n;
+
+	if (etcd_watch_next(a->svc_watch, 0, &ev, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		agent_services_event(a, &ev[i]);
+	etcd_events_free(ev, n);
+}
+
+/* The service proxy of the worker; services follow etcd from here on. */
+static int setup_proxy(struct agent *a)
+{
+	struct proxy_config cfg = {
+		.sim = a->sim,
+		.worker = a->worker,
+		.pin_dir = a->pin_dir,
+		.pod_network = a->net.network,
+		.subnet = a->lease.subnet,
+		.underlay_ip = a->address,
+	};
+	int ret;
+
+	if (!a->proxy)
+		return 0;
+	ret = a->proxy->init(&cfg);
+	if (ret) {
+		log_err("proxy %s: set up: %s", a->proxy->name, strerror(-ret));
+		a->proxy = NULL;
+		return ret;
+	}
+	return agent_services_resync(a);
+}
+
 static int run(struct agent *a)
 {
-	enum { P_SIG, P_CTL, P_WATCH, P_TIMER, P_N };
+	enum { P_SIG, P_CTL, P_WATCH, P_TIMER, P_SVC, P_N };
 	struct pollfd pfd[P_N];
 	int sfd = make_signalfd();
 	int tfd = make_timer(LEASE_TTL_S / 3);
@@ -356,6 +397,8 @@ static int run(struct agent *a)
 		pfd[P_CTL] = (struct pollfd){ .fd = ctl_fd(a->ctl), .events = POLLIN };
 		pfd[P_WATCH] = (struct pollfd){ .fd = etcd_watch_fd(a->watch), .events = POLLIN };
 		pfd[P_TIMER] = (struct pollfd){ .fd = tfd, .events = POLLIN };
+		pfd[P_SVC] = (struct pollfd){ .fd = a->svc_watch ?
+			etcd_watch_fd(a->svc_watch) : -1, .events = POLLIN };
 		if (poll(pfd, P_N, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -374,6 +417,8 @@ static int run(struct agent *a)
 			ctl_serve(a->ctl);
 		if (pfd[P_WATCH].revents)
 			drain_watch(a);
+		if (pfd[P_SVC].revents)
+			drain_svc_watch(a);
 		if (pfd[P_TIMER].revents) {
 			uint64_t ticks;
 
@@ -417,6 +462,14 @@ static int agent_start(struct agent *a, const struct options *o)
 		log_err("--routing: unknown mode \"%s\" (expected bpf or kernel)", o->routing);
 		return -EINVAL;
 	}
+	if (o->proxy && !strcmp(o->proxy, "nft")) {
+		a->proxy = &proxy_nft_ops;
+	} else if (o->proxy && !strcmp(o->proxy, "bpf")) {
+		a->proxy = &proxy_bpf_ops;
+	} else if (o->proxy && strcmp(o->proxy, "none")) {
+		log_err("--proxy: unknown mode \"%s\" (expected bpf, nft or none)", o->proxy);
+		return -EINVAL;
+	}
 	snprintf(a->run_dir, sizeof(a->run_dir), KNETSIM_RUN_DIR "/%s/" KNETSIM_AGENT_DIR "/%s",
 		 o->sim, o->worker);
 	snprintf(a->pin_dir, sizeof(a->pin_dir), KNETSIM_BPF_DIR "/%s/%s", o->sim, o->worker);
@@ -452,6 +505,9 @@ static int agent_start(struct agent *a, const struct options *o)
 	if (ret)
 		return ret;
 	prune_stale(a);
+	ret = setup_proxy(a);
+	if (ret)
+		return ret;
 	if (!ctl_socket_path(a->sim, a->worker, path, sizeof(path)))
 		return -ENAMETOOLONG;
 	ret = ctl_open(path, agent_api, a, &a->ctl);
@@ -468,6 +524,9 @@ static void agent_stop(struct agent *a)
 	if (a->routing)
 		a->routing->close();
 	agent_leases_free(a);
+	agent_services_free(a);   /* closes svc_watch */
+	if (a->proxy)
+		a->proxy->close();
 	endpoints_close(a->eps);
 	etcd_close(a->etcd);
 }

@@ -62,7 +62,8 @@ static int start_one(struct state *st, const struct topology *t,
 		(char *)agent_binary(), "--sim", (char *)state_sim(st),
 		"--worker", (char *)w->name, "--cluster", (char *)c->name,
 		"--address", ip4_format(w->addr, addr), "--etcd", etcd,
-		"--routing", (char *)routing_mode_name(c->routing), NULL,
+		"--routing", (char *)routing_mode_name(c->routing),
+		"--proxy", (char *)proxy_mode_name(c->proxy), NULL,
 	};
 	struct proc_spec spec = { .argv = argv };
 	struct proc_id id;
