@@ -9,16 +9,27 @@
  *
  * After a restart the maps still hold everything: a service set again is
  * matched to its entry by its first key and keeps its id.
+ *
+ * The worker's own connections to VIPs are balanced at the socket
+ * (dp_attach_sock_lb): only when the agent runs in the worker's namespace
+ * (or, where that has no name, one other than PID 1's); skipped with a
+ * warning where the kernel cannot name namespaces (SO_NETNS_COOKIE, Linux
+ * 5.14), has no cgroup v2, or the cgroup root holds 64 programs of a kind
+ * already (one set per worker).
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 
 #include "datapath.h"
 #include "datapath_lb.h"
+#include "knetsim/paths.h"
 #include "log.h"
 #include "proxy.h"
 
@@ -67,6 +78,53 @@ static void scan_ids(void)
 	}
 }
 
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev;
+}
+
+/* Whether the caller runs in the worker's own network namespace (named
+ * "<sim>:<worker>" by knetsim), else at least not in PID 1's (the
+ * machine's): socket balancing there would touch everything. */
+static int in_worker_netns(const struct proxy_config *cfg)
+{
+	struct stat self, other;
+	char path[PATH_MAX];
+	int n;
+
+	if (stat("/proc/self/ns/net", &self) < 0)
+		return 0;
+	if (cfg->sim && cfg->worker) {
+		n = snprintf(path, sizeof(path), "%s/%s:%s", KNETSIM_NETNS_DIR,
+			     cfg->sim, cfg->worker);
+		if (n > 0 && (size_t)n < sizeof(path) &&
+		    stat(path, &other) == 0)
+			return same_file(&self, &other);
+	}
+	if (stat("/proc/1/ns/net", &other) == 0)
+		return !same_file(&self, &other);
+	return 0; /* cannot tell: assume the worst */
+}
+
+static void sock_lb_init(const struct proxy_config *cfg)
+{
+	__u64 cookie;
+	int err;
+
+	if (!in_worker_netns(cfg)) {
+		log_warn("proxy bpf: not in the worker's network namespace: "
+			 "worker-originated traffic to VIPs not balanced");
+		return;
+	}
+	err = dp_netns_cookie(&cookie);
+	if (!err)
+		err = dp_attach_sock_lb(dp, NULL, cookie);
+	if (err)
+		log_warn("proxy bpf: socket-level balancing: %s; "
+			 "worker-originated traffic to VIPs not balanced",
+			 strerror(-err));
+}
+
 static int bpf_init(const struct proxy_config *cfg)
 {
 	int err;
@@ -82,6 +140,7 @@ static int bpf_init(const struct proxy_config *cfg)
 		return err;
 	}
 	scan_ids();
+	sock_lb_init(cfg);
 	return 0;
 }
 

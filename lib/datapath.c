@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* The BPF pod-routing datapath from userspace: load, pin, attach, fill. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
@@ -24,9 +27,28 @@
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 #define VNI_MAX    0xffffffu
+#define CGROUP2_OWN KNETSIM_RUN_DIR "/cgroup2"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71 /* Linux 5.14 */
+#endif
+
+/* The socket-level balancing hooks: link pin, attach type. */
+enum { SOCK_CONNECT4, SOCK_SENDMSG4, SOCK_RECVMSG4, SOCK__MAX };
+
+static const struct sock_hook {
+	const char *link_pin;
+	enum bpf_attach_type type;
+} sock_hooks[SOCK__MAX] = {
+	[SOCK_CONNECT4] = { LB_PIN_LINK_CONNECT4, BPF_CGROUP_INET4_CONNECT },
+	[SOCK_SENDMSG4] = { LB_PIN_LINK_SENDMSG4, BPF_CGROUP_UDP4_SENDMSG },
+	[SOCK_RECVMSG4] = { LB_PIN_LINK_RECVMSG4, BPF_CGROUP_UDP4_RECVMSG },
+};
 
 struct dp {
 	struct knetsim_dp *skel;
+	char *pin_dir;              /* NULL: nothing pinned */
+	int sock_links[SOCK__MAX];  /* cgroup link fds; -1: none held */
 };
 
 static const char *const stat_names[DP_STAT__MAX] = {
@@ -152,9 +174,19 @@ int dp_open(const char *pin_dir, struct dp **out)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
+	for (int i = 0; i < SOCK__MAX; i++)
+		dp->sock_links[i] = -1;
+	if (pin_dir) {
+		dp->pin_dir = strdup(pin_dir);
+		if (!dp->pin_dir) {
+			free(dp);
+			return -ENOMEM;
+		}
+	}
 	dp->skel = knetsim_dp__open();
 	if (!dp->skel) {
 		err = errno ? -errno : -EINVAL;
+		free(dp->pin_dir);
 		free(dp);
 		return err;
 	}
@@ -175,7 +207,12 @@ void dp_close(struct dp *dp)
 {
 	if (!dp)
 		return;
+	/* Unpinned links go with their last descriptor; pinned ones stay. */
+	for (int i = 0; i < SOCK__MAX; i++)
+		if (dp->sock_links[i] >= 0)
+			close(dp->sock_links[i]);
 	knetsim_dp__destroy(dp->skel);
+	free(dp->pin_dir);
 	free(dp);
 }
 
@@ -186,6 +223,11 @@ int dp_unpin(const char *pin_dir)
 		DP_PIN_EVENTS, DP_PIN_FROM_POD, DP_PIN_FROM_OVERLAY,
 		DP_PIN_TO_OVERLAY, LB_PIN_SERVICES, LB_PIN_BACKENDS,
 		LB_PIN_MAGLEV, LB_PIN_CT, LB_PIN_REVNAT,
+		/* removing a link's pin detaches it when no one holds it */
+		LB_PIN_LINK_CONNECT4, LB_PIN_LINK_SENDMSG4,
+		LB_PIN_LINK_RECVMSG4, LB_PIN_SOCK_CONNECT4,
+		LB_PIN_SOCK_SENDMSG4, LB_PIN_SOCK_RECVMSG4,
+		LB_PIN_SOCK_CONFIG, LB_PIN_SOCK_REVNAT,
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -510,4 +552,182 @@ int dp_events_fd(struct dp *dp)
 	if (!dp)
 		return -EINVAL;
 	return bpf_map__fd(dp->skel->maps.events);
+}
+
+/* Socket-level balancing ------------------------------------------------- */
+
+int dp_netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int fd, err = 0;
+
+	if (!cookie)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0)
+		err = -errno;
+	else if (len != sizeof(*cookie) || !*cookie)
+		err = -EINVAL;
+	close(fd);
+	return err;
+}
+
+static int copy_path(char *buf, size_t len, const char *path)
+{
+	int n = snprintf(buf, len, "%s", path);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int dp_cgroup2_root(char *buf, size_t len)
+{
+	struct mntent *m;
+	int err = -ENOENT;
+	FILE *f;
+
+	if (!buf || !len)
+		return -EINVAL;
+	f = setmntent("/proc/self/mounts", "re");
+	if (!f)
+		return -errno;
+	while ((m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			err = copy_path(buf, len, m->mnt_dir);
+			break;
+		}
+	endmntent(f);
+	if (err != -ENOENT)
+		return err;
+	err = mkdir_p(CGROUP2_OWN, 0700);
+	if (err)
+		return err;
+	if (mount("cgroup2", CGROUP2_OWN, "cgroup2", 0, NULL) < 0 &&
+	    errno != EBUSY)
+		return -errno;
+	return copy_path(buf, len, CGROUP2_OWN);
+}
+
+static int sock_prog_fd(struct dp *dp, int hook)
+{
+	switch (hook) {
+	case SOCK_CONNECT4:
+		return bpf_program__fd(dp->skel->progs.sock_connect4);
+	case SOCK_SENDMSG4:
+		return bpf_program__fd(dp->skel->progs.sock_sendmsg4);
+	default:
+		return bpf_program__fd(dp->skel->progs.sock_recvmsg4);
+	}
+}
+
+/* A pinned link of an earlier load, for the same hook, now runs prog. */
+static int sock_link_reuse(const char *path, int hook, int prog)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return fd;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	    info.type == BPF_LINK_TYPE_CGROUP &&
+	    info.cgroup.attach_type == sock_hooks[hook].type &&
+	    bpf_link_update(fd, prog, NULL) == 0)
+		return fd;
+	close(fd);
+	unlink(path); /* not ours to reuse: detached once unpinned */
+	return -ENOENT;
+}
+
+static int sock_link(struct dp *dp, int hook, int cg_fd)
+{
+	int prog = sock_prog_fd(dp, hook), fd, err;
+	char path[PATH_MAX];
+
+	if (dp->sock_links[hook] >= 0)
+		return bpf_link_update(dp->sock_links[hook], prog, NULL);
+	if (dp->pin_dir) {
+		err = join(path, sizeof(path), dp->pin_dir,
+			   sock_hooks[hook].link_pin);
+		if (err)
+			return err;
+		fd = sock_link_reuse(path, hook, prog);
+		if (fd >= 0) {
+			dp->sock_links[hook] = fd;
+			return 0;
+		}
+	}
+	fd = bpf_link_create(prog, cg_fd, sock_hooks[hook].type, NULL);
+	if (fd < 0)
+		return fd;
+	if (dp->pin_dir) {
+		err = bpf_obj_pin(fd, path);
+		if (err) {
+			close(fd);
+			return err;
+		}
+	}
+	dp->sock_links[hook] = fd;
+	return 0;
+}
+
+static int sock_config_set(struct dp *dp, __u64 netns_cookie)
+{
+	struct lb_sock_config c = { .netns_cookie = netns_cookie };
+	__u32 key = 0;
+
+	return bpf_map__update_elem(dp->skel->maps.lb_sock_config, &key,
+				    sizeof(key), &c, sizeof(c), BPF_ANY);
+}
+
+int dp_attach_sock_lb(struct dp *dp, const char *cgroup, __u64 netns_cookie)
+{
+	char root[PATH_MAX];
+	int cg_fd, err, hook;
+
+	if (!dp || !netns_cookie)
+		return -EINVAL;
+	if (!cgroup) {
+		err = dp_cgroup2_root(root, sizeof(root));
+		if (err)
+			return err;
+		cgroup = root;
+	}
+	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0)
+		return -errno;
+	err = sock_config_set(dp, netns_cookie);
+	for (hook = 0; hook < SOCK__MAX && !err; hook++)
+		err = sock_link(dp, hook, cg_fd);
+	close(cg_fd);
+	if (err)
+		dp_detach_sock_lb(dp);
+	return err;
+}
+
+int dp_detach_sock_lb(struct dp *dp)
+{
+	char path[PATH_MAX];
+	int hook, err = 0;
+
+	if (!dp)
+		return -EINVAL;
+	for (hook = 0; hook < SOCK__MAX; hook++) {
+		if (dp->sock_links[hook] >= 0) {
+			close(dp->sock_links[hook]);
+			dp->sock_links[hook] = -1;
+		}
+		if (!dp->pin_dir)
+			continue;
+		if (!err)
+			err = join(path, sizeof(path), dp->pin_dir,
+				   sock_hooks[hook].link_pin);
+		if (!err && unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
+	}
+	if (!err)
+		err = sock_config_set(dp, 0);
+	return err;
 }

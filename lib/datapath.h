@@ -57,6 +57,30 @@ int dp_detach_pod(int ifindex);
 int dp_attach_overlay(struct dp *dp, int ifindex);
 int dp_detach_overlay(int ifindex);
 
+/*
+ * Socket-level balancing (bpf/sock_lb.c): the worker's own connect() and
+ * UDP sendmsg() to a VIP:port go straight to a backend, and UDP replies
+ * seem to come from the VIP:port. The programs run for every socket of
+ * the machine but touch only those of the network namespace whose cookie
+ * is netns_cookie (dp_netns_cookie() from inside the worker's namespace).
+ * Attached with bpf links to cgroup (a cgroup v2 directory; NULL: the
+ * root of the hierarchy, dp_cgroup2_root()). With a pin dir the links are
+ * pinned there (LB_PIN_LINK_*) and outlive the agent; a later attach of
+ * the same pin dir moves them to its new programs, and removing the pins
+ * (dp_detach_sock_lb(), dp_unpin()) detaches them. Without one they go
+ * with dp_close(). A service without backends makes connect() and
+ * sendmsg() fail with EPERM.
+ */
+int dp_attach_sock_lb(struct dp *dp, const char *cgroup, __u64 netns_cookie);
+/* Detaches (closes and unpins the links) and forgets the namespace. */
+int dp_detach_sock_lb(struct dp *dp);
+/* The caller's network namespace cookie (SO_NETNS_COOKIE): -ENOPROTOOPT
+ * before Linux 5.14. */
+int dp_netns_cookie(__u64 *cookie);
+/* The mount point of cgroup v2 from /proc/self/mounts into buf; when none
+ * is mounted, mounts one at /run/knetsim/cgroup2. */
+int dp_cgroup2_root(char *buf, size_t len);
+
 /* Checked: subnet has no host bits, subnet_len <= 32, host_ip inside the
  * subnet when set, vni < 2^24, no unknown flags. */
 int dp_config_set(struct dp *dp, const struct dp_config *cfg);

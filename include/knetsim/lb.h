@@ -18,11 +18,22 @@
 #define LB_PIN_MAGLEV   "lb_maglev"
 #define LB_PIN_CT       "lb_ct"
 #define LB_PIN_REVNAT   "lb_revnat"
+#define LB_PIN_SOCK_CONFIG "lb_sock_config"
+#define LB_PIN_SOCK_REVNAT "lb_sock_revnat"
+/* Socket-level balancing (bpf/sock_lb.c): its programs and the pinned
+ * cgroup links that attach them. */
+#define LB_PIN_SOCK_CONNECT4 "sock_connect4"
+#define LB_PIN_SOCK_SENDMSG4 "sock_sendmsg4"
+#define LB_PIN_SOCK_RECVMSG4 "sock_recvmsg4"
+#define LB_PIN_LINK_CONNECT4 "link_connect4"
+#define LB_PIN_LINK_SENDMSG4 "link_sendmsg4"
+#define LB_PIN_LINK_RECVMSG4 "link_recvmsg4"
 
 #define LB_MAX_SERVICES 4096   /* (VIP, port, proto) entries */
 #define LB_MAX_BACKENDS 65536  /* (service id, slot) entries */
 #define LB_MAX_MAGLEV   1024   /* services using Maglev */
 #define LB_MAX_CT       65536  /* connections (LRU) */
+#define LB_MAX_SOCK_REVNAT 65536 /* UDP (socket, backend) pairs (LRU) */
 #define LB_MAGLEV_SIZE  16381  /* prime; = MAGLEV_SIZE of lib/maglev.h */
 
 /* services: port 0 and proto 0 is the VIP-only form (every protocol,
@@ -93,6 +104,28 @@ struct lb_revnat {
 	__be32 daddr;
 	__be16 sport;
 	__be16 dport;
+};
+
+/* sock_config: array map with one entry (key 0). Sockets of the network
+ * namespace with this cookie (the worker's) are balanced at connect() and
+ * sendmsg(); 0: none is. */
+struct lb_sock_config {
+	__u64 netns_cookie;
+};
+
+/* sock_revnat: a UDP socket and the backend it was sent to -> the VIP and
+ * port its replies must seem to come from. */
+struct lb_sock_revnat_key {
+	__u64 cookie;      /* the socket's (bpf_get_socket_cookie) */
+	__be32 backend;
+	__be16 port;       /* on the backend */
+	__u16 pad;
+};
+
+struct lb_sock_revnat {
+	__be32 vip;
+	__be16 port;
+	__u16 pad;
 };
 
 #endif
