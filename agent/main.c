@@ -34,6 +34,7 @@
 #include "knetsim/paths.h"
 #include "log.h"
 #include "mac.h"
+#include "nl.h"
 #include "nl_overlay.h"
 #include "proxy.h"
 
@@ -230,6 +231,7 @@ static int setup_routing(struct agent *a)
 	int ret;
 
 	vtep_mac_for(a->address, cfg.vtep_mac);
+	cfg.via_stack = a->proxy == &proxy_nft_ops;
 	ret = a->routing->init(&cfg, a->vtep_mac);
 
 	if (ret) {
@@ -353,6 +355,26 @@ static void drain_svc_watch(struct agent *a)
 	etcd_events_free(ev, n);
 }
 
+/* netfilter NATs a connection to a VIP only after the kernel found a
+ * route for it, and a worker has no default route: give it one into the
+ * overlay (as a kube-proxy node has one), whose own address becomes the
+ * source. Packets to no pod at all are dropped there, counted. */
+static int default_route(struct agent *a)
+{
+	char dev[IF_NAMESIZE];
+	struct nlh *h = nlh_open(-1);
+	int ret;
+
+	if (!h)
+		return -ENOMEM;
+	snprintf(dev, sizeof(dev), a->routing->overlay_fmt, a->net.vni);
+	ret = nl_route_replace(h, 0, 0, 0, dev, false);
+	nlh_close(h);
+	if (ret)
+		log_err("default route via %s: %s", dev, strerror(-ret));
+	return ret;
+}
+
 /* The service proxy of the worker; services follow etcd from here on. */
 static int setup_proxy(struct agent *a)
 {
@@ -368,6 +390,11 @@ static int setup_proxy(struct agent *a)
 
 	if (!a->proxy)
 		return 0;
+	if (a->proxy == &proxy_nft_ops) {
+		ret = default_route(a);
+		if (ret)
+			return ret;
+	}
 	ret = a->proxy->init(&cfg);
 	if (ret) {
 		log_err("proxy %s: set up: %s", a->proxy->name, strerror(-ret));

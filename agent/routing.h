@@ -30,6 +30,9 @@ struct routing_config {
 	/* The overlay device's MAC: derived from the worker's address, so it
 	 * is the same across restarts and the lease never has to change. */
 	uint8_t vtep_mac[6];
+	/* bpf: deliver to local pods through the stack, so a netfilter
+	 * service proxy (proxy nft) can reverse its NAT. */
+	bool via_stack;
 };
 
 /* A remote worker's lease: its pod subnet behind its underlay address. */
@@ -49,6 +52,8 @@ struct routing_endpoint {
 
 struct routing_ops {
 	const char *name;
+	/* The overlay device's name, printf'd with the VNI. */
+	const char *overlay_fmt;
 	/* Creates or adopts the overlay device (with cfg->vtep_mac) and the
 	 * programs; fills the VTEP MAC the device ended up with. */
 	int (*init)(const struct routing_config *cfg, uint8_t vtep_mac[6]);

@@ -98,6 +98,7 @@ static int rb_init(const struct routing_config *cfg, uint8_t vtep_mac[6])
 	dc.subnet_len = cfg->subnet.len;
 	dc.gateway = htonl(cfg->subnet.addr + 1);
 	dc.host_ip = htonl(cfg->subnet.addr);
+	dc.flags = cfg->via_stack ? DP_CFG_F_VIA_STACK : 0;
 	ret = dp_config_set(rb.dp, &dc);
 	if (!ret)
 		ret = dp_attach_overlay(rb.dp, idx);
@@ -194,6 +195,7 @@ static void rb_close(void)
 
 const struct routing_ops routing_bpf_ops = {
 	.name = "bpf",
+	.overlay_fmt = VXLAN_NAME_FMT,
 	.init = rb_init,
 	.lease_add = rb_lease_add,
 	.lease_del = rb_lease_del,

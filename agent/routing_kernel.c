@@ -350,6 +350,7 @@ static void rk_close(void)
 
 const struct routing_ops routing_kernel_ops = {
 	.name = "kernel",
+	.overlay_fmt = RK_VXLAN_FMT,
 	.init = rk_init,
 	.lease_add = rk_lease_add,
 	.lease_del = rk_lease_del,

@@ -343,7 +343,7 @@ static int config_ok(const struct dp_config *c)
 		return 0;
 	if (c->vni > VNI_MAX)
 		return 0;
-	if (c->flags & ~(__u32)(DP_CFG_F_TRACE | DP_CFG_F_NO_PEER))
+	if (c->flags & ~(__u32)(DP_CFG_F_TRACE | DP_CFG_F_NO_PEER | DP_CFG_F_VIA_STACK))
 		return 0;
 	if (c->host_ip && (!c->subnet_len ||
 			   ((ntohl(c->host_ip) ^ ntohl(c->subnet)) & mask)))

@@ -19,7 +19,9 @@
  * a second pass through the host veth (valid from tc ingress, which is
  * where from_pod and from_overlay run). DP_CFG_F_NO_PEER selects the
  * classic bpf_redirect() to the host veth's egress instead.
- * A packet whose TTL would expire goes to the stack, which answers it.
+ * A packet whose TTL would expire goes to the stack, which answers it,
+ * and so does every packet with DP_CFG_F_VIA_STACK: the stack routes it to
+ * the pod, and netfilter (kube-proxy-style NAT) sees it on the way.
  */
 static __always_inline int deliver_local(struct __sk_buff *skb,
 					 const struct dp_config *cfg,
@@ -29,6 +31,10 @@ static __always_inline int deliver_local(struct __sk_buff *skb,
 {
 	if (p->ip->ttl <= 1) {
 		ev->stat = DP_TTL_TO_STACK;
+		return TC_ACT_OK;
+	}
+	if (cfg->flags & DP_CFG_F_VIA_STACK) {
+		ev->stat = stat;
 		return TC_ACT_OK;
 	}
 	ipv4_dec_ttl(p->ip);

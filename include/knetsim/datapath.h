@@ -64,6 +64,9 @@ enum dp_config_flags {
 	DP_CFG_F_TRACE   = 1 << 0, /* emit a dp_event per packet into events */
 	DP_CFG_F_NO_PEER = 1 << 1, /* bpf_redirect to the host veth's egress
 				    * instead of bpf_redirect_peer */
+	DP_CFG_F_VIA_STACK = 1 << 2, /* local deliveries go through the
+				      * worker's stack (netfilter sees them:
+				      * the nft proxy's reverse NAT) */
 };
 
 struct dp_config {
