@@ -25,10 +25,12 @@
 #include "knetsim/paths.h"
 #include "names.h"
 #include "netns.h"
+#include "proc.h"
 
 #define CNI_TIMEOUT_MS 30000
 #define CNI_OUT_MAX (256 * 1024)
 #define CNI_PLUGIN_DIRS "/usr/lib/cni"
+#define POD_STOP_TIMEOUT_MS 2000
 
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -414,6 +416,17 @@ out:
 	return ret;
 }
 
+/* A runtime ends a pod's processes with the pod: once its namespace is
+ * unmounted, nothing (not even knetsim down) could find them again. */
+static void stop_pod_processes(const char *netns)
+{
+	struct proc_id ids[256];
+	ino_t ino = netns_inode(netns);
+	size_t n = ino ? proc_in_netns(ino, ids, 256) : 0;
+
+	proc_stop_all(ids, n, POD_STOP_TIMEOUT_MS);
+}
+
 /* The worker a pod runs on, from its etcd record. */
 static const struct node *pod_worker(const struct topology *t, const char *obj)
 {
@@ -460,6 +473,7 @@ int pod_del(struct state *st, const struct topology *t, size_t cluster,
 	if (!ret)
 		ret = cni_del(&x, name, err, errlen);
 	if (!ret) {
+		stop_pod_processes(x.netns);
 		ret = netns_delete(x.netns);
 		if (ret)
 			fail(err, errlen, "pod %s: delete %s: %s", name, x.netns,

@@ -36,7 +36,7 @@ teardown() {
 
 @test "a crashed up (kill -9 midway) is cleaned by down, without the topology file" {
 	small_topology "$TMP/t.yaml" "$PREFIX"
-	"$KNETSIM" up -t "$TMP/t.yaml" -q &
+	"$KNETSIM" up -t "$TMP/t.yaml" -q 3>&- &
 	local up=$! i
 	# Kill it once etcd has been started but before the cluster is ready.
 	for i in $(seq 200); do

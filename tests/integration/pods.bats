@@ -62,13 +62,13 @@ check_mode() {
 	ks exec --name "$sim" Aw2 -- ping -c 2 -W 2 -q "$p1"
 	ks exec --name "$sim" A.p1 -- ping -c 2 -W 2 -q 10.0.0.2
 	# TCP across workers and on one worker
-	ks exec --name "$sim" A.p3 -- sh -c "timeout 5 nc -l -p 7777" > "$TMPD/got-$1" &
+	ks exec --name "$sim" A.p3 -- sh -c "timeout 5 nc -l -p 7777" > "$TMPD/got-$1" 3>&- &
 	local srv=$!
 	sleep 0.3
 	echo "hello over tcp" | ks exec --name "$sim" A.p1 -- nc -w 2 -q 1 "$p3" 7777
 	wait "$srv"
 	grep -q "hello over tcp" "$TMPD/got-$1"
-	ks exec --name "$sim" A.p2 -- sh -c "timeout 5 nc -l -p 7778" > "$TMPD/got2-$1" &
+	ks exec --name "$sim" A.p2 -- sh -c "timeout 5 nc -l -p 7778" > "$TMPD/got2-$1" 3>&- &
 	srv=$!
 	sleep 0.3
 	echo "same worker" | ks exec --name "$sim" A.p1 -- nc -w 2 -q 1 "$p2" 7778
@@ -109,7 +109,7 @@ check_mode() {
 	local sim=$PODSIM-bpf p3
 	p3=$(pod_ip "$sim" p3)
 	ks exec --name "$sim" Aw2 -- timeout 6 tshark -i eth0 -c 2 -f "udp port 8472" \
-		-d udp.port==8472,vxlan -T fields -e vxlan.vni -e udp.dstport > "$TMPD/cap" 2>/dev/null &
+		-d udp.port==8472,vxlan -T fields -e vxlan.vni -e udp.dstport > "$TMPD/cap" 2>/dev/null 3>&- &
 	local cap=$!
 	sleep 2
 	ks exec --name "$sim" A.p1 -- ping -c 3 -q "$p3"
@@ -134,7 +134,7 @@ check_mode() {
 	for mode in bpf kernel; do
 		local sim=$PODSIM-$mode p3 pid
 		p3=$(pod_ip "$sim" p3)
-		ks exec --name "$sim" A.p1 -- ping -c 30 -i 0.1 -W 1 "$p3" > "$TMPD/ping-$mode" &
+		ks exec --name "$sim" A.p1 -- ping -c 30 -i 0.1 -W 1 "$p3" > "$TMPD/ping-$mode" 3>&- &
 		local ping=$!
 		sleep 0.5
 		pid=$(ks status --name "$sim" -j | jq -r '.simulations[0].nodes[] | select(.name=="Aw2") | .processes[] | select(.role=="agent" and .alive) | .pid')
@@ -147,10 +147,14 @@ check_mode() {
 }
 
 @test "deleting a pod removes its veth, address and endpoint" {
-	local sim=$PODSIM-bpf ip
+	local sim=$PODSIM-bpf ip pid
 	ks pod add --name "$sim" Aw1 gone -q
 	ip=$(pod_ip "$sim" gone)
 	[ -n "$ip" ]
+	# a process in the pod goes with it
+	ks exec --name "$sim" Aw1/gone -- sleep 300 >/dev/null 2>&1 3>&- &
+	pid=$!
+	sleep 0.3
 	run ks pod del --name "$sim" Aw1/gone
 	[ "$status" -eq 0 ]
 	run ks exec --name "$sim" Aw1 -- ip -o route show "$ip"
@@ -160,6 +164,8 @@ check_mode() {
 	run ks pod list --name "$sim" -j
 	[ "$(jq '[.pods[] | select(.metadata.name=="gone")] | length' <<<"$output")" -eq 0 ]
 	[ ! -e "/run/netns/$sim:A.gone" ]
+	run wait "$pid"
+	[ "$status" -eq 143 ]    # SIGTERM
 	# the address went back to host-local's pool
 	[ -e "/run/knetsim/$sim/ipam/Aw1/knetsim/$(pod_ip "$sim" p1)" ]
 	[ ! -e "/run/knetsim/$sim/ipam/Aw1/knetsim/$ip" ]

@@ -40,7 +40,7 @@ YAML
 		"$KNETSIM" up -t "$TMPD/$combo.yaml" -q
 		for p in c2 c3; do
 			"$KNETSIM" exec --name "$SVCSIM-$combo" "A.$p" -- \
-				"$RESPONDER" --tcp 8080 --udp 8081 --text "$p" >/dev/null 2>&1 &
+				"$RESPONDER" --tcp 8080 --udp 8081 --text "$p" >/dev/null 2>&1 3>&- &
 		done
 		"$KNETSIM" service add --name "$SVCSIM-$combo" web --vip 100.64.20.1 \
 			--port 80:8080/tcp --port 81:8081/udp --pods c2,c3 -q
@@ -120,7 +120,7 @@ spread() {
 		echo "$combo without c3: $got"
 		[ "$got" = "c2 " ]
 		ks pod add --name "$sim" Aw3 c3 -q
-		ks exec --name "$sim" A.c3 -- "$RESPONDER" --tcp 8080 --udp 8081 --text c3 >/dev/null 2>&1 &
+		ks exec --name "$sim" A.c3 -- "$RESPONDER" --tcp 8080 --udp 8081 --text c3 >/dev/null 2>&1 3>&- &
 		sleep 0.5
 		got=$(spread "$sim" A.c1 16)
 		echo "$combo with c3 again: $got"
