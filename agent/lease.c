@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mac.h"
+
 #define VNI_MAX 16777215u
 
 static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -130,37 +132,6 @@ char *lease_value_format(const struct subnet_lease *l)
 		     data) < 0)
 		return NULL;
 	return out;
-}
-
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* "aa:bb:cc:dd:ee:ff" (or with '-'), either case. */
-static int mac_parse(const char *s, uint8_t mac[6])
-{
-	char sep;
-
-	if (strlen(s) != 17)
-		return -1;
-	sep = s[2];
-	if (sep != ':' && sep != '-')
-		return -1;
-	for (int i = 0; i < 6; i++) {
-		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != sep))
-			return -1;
-		mac[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
 }
 
 static int parse_backend_data(const cJSON *bd, struct subnet_lease *l,

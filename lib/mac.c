@@ -17,10 +17,14 @@ static int hex(char c)
 
 int mac_parse(const char *s, uint8_t mac[6])
 {
+	char sep = s[0] && s[1] ? s[2] : '\0';
+
+	if (sep != ':' && sep != '-')
+		return -EINVAL;
 	for (int i = 0; i < 6; i++, s += 3) {
 		int hi = hex(s[0]), lo = hi < 0 ? -1 : hex(s[1]);
 
-		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+		if (lo < 0 || s[2] != (i == 5 ? '\0' : sep))
 			return -EINVAL;
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -7,7 +7,9 @@
 
 #define MAC_STRLEN 18
 
-/* Exactly six two-digit hex bytes separated by ':'; 0 or -EINVAL. */
+/* Exactly six two-digit hex bytes, either case, separated by ':' or '-'
+ * (one of them throughout, as Go's net.ParseMAC reads flannel's leases);
+ * 0 or -EINVAL. */
 int mac_parse(const char *s, uint8_t mac[6]);
 /* Lower-case; buf holds MAC_STRLEN bytes. Returns buf. */
 char *mac_format(const uint8_t mac[6], char *buf);

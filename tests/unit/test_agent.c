@@ -695,7 +695,7 @@ static void test_ep_json_bad_mac(void **state)
 	static const char *const bad[] = {
 		"\"aa:bb:cc:dd:ee\"", "\"aa:bb:cc:dd:ee:ff:00\"",
 		"\"aa:bb:cc:dd:ee:gg\"", "\"aabbccddeeff\"",
-		"\"aa-bb-cc-dd-ee-ff\"", "\"a:bb:cc:dd:ee:ff\"",
+		"\"aa-bb:cc-dd:ee-ff\"", "\"a:bb:cc:dd:ee:ff\"",
 		"\"aa:bb:cc:dd:ee:f\"", "\"aa:bb:cc:dd:ee:ff \"",
 		"\"aa:bb:cc:dd:ee:fff\"",
 		"\"aa:bb:cc:dd:ee:ff:00:11:22\"", /* over-long */
