@@ -11,8 +11,11 @@
 #   SC_METRICS    array of "name|unit|higher-or-lower|description"
 #   SC_CONFIGS    array of configuration names, measured in this order
 #   SC_BASELINE   the configuration ratios are taken against
-#   SC_TARGETS    optional array of "config metric op limit" (op: < <= > >=),
-#                 reported as pass/fail on the median, never an exit status
+#   SC_TARGETS    optional array of "config metric op limit" (op: < <= > >=)
+#                 or "config metric op factor other-config" (the limit is
+#                 factor times other-config's median: "bpf conn_per_s >= 0.9
+#                 veth"); reported as pass/fail on the median, never an
+#                 exit status
 # and defines
 #   sc_measure CONFIG   measures CONFIG once; prints "metric value" lines on
 #                       stdout, progress on stderr; non-zero on failure
@@ -150,7 +153,7 @@ bench_scenario_names()
 # Checks what a scenario file declared; prints the problems.
 bench_scenario_valid()
 {
-	local m c t ok=0 base_found=0 name better fields
+	local m c t of ok=0 base_found=0 name better fields
 
 	[[ -n ${SC_DESC:-} ]] || { bench_warn "$BENCH_SCENARIO: SC_DESC is empty"; ok=1; }
 	declare -F sc_measure >/dev/null ||
@@ -176,10 +179,11 @@ bench_scenario_valid()
 	((base_found)) ||
 		{ bench_warn "$BENCH_SCENARIO: SC_BASELINE '${SC_BASELINE:-}' is not in SC_CONFIGS"; ok=1; }
 	for t in "${SC_TARGETS[@]}"; do
-		read -r c m _ <<<"$t"
-		if [[ ! $t =~ ^[A-Za-z0-9_.-]+\ [a-z0-9_]+\ (\<|\<=|\>|\>=)\ [0-9]+(\.[0-9]+)?$ ]] ||
-		   ! bench_has_config "$c" || ! bench_has_metric "$m"; then
-			bench_warn "$BENCH_SCENARIO: SC_TARGETS entry '$t' (expected 'config metric op limit' of a declared config and metric)"
+		read -r c m _ _ of <<<"$t"
+		if [[ ! $t =~ ^[A-Za-z0-9_.-]+\ [a-z0-9_]+\ (\<|\<=|\>|\>=)\ [0-9]+(\.[0-9]+)?(\ [A-Za-z0-9_.-]+)?$ ]] ||
+		   ! bench_has_config "$c" || ! bench_has_metric "$m" ||
+		   { [[ -n $of ]] && ! bench_has_config "$of"; }; then
+			bench_warn "$BENCH_SCENARIO: SC_TARGETS entry '$t' (expected 'config metric op limit [other-config]' of declared configs and metric)"
 			ok=1
 		fi
 	done
@@ -310,13 +314,17 @@ bench_scenario_json()
 		metrics: $m, samples: $s, failures: $f, summary: $summary,
 		targets: ($targets | map(split(" ") |
 			{ config: .[0], metric: .[1], op: .[2],
-			  limit: (.[3] | tonumber) } |
-			. + { median: $summary[.metric][.config].median } |
-			. + { pass: (if .median == null then null
-				elif .op == "<" then .median < .limit
-				elif .op == "<=" then .median <= .limit
-				elif .op == ">" then .median > .limit
-				else .median >= .limit end) }))
+			  limit: (.[3] | tonumber), of: .[4] } |
+			. + { bound: (if .of == null then .limit
+				else $summary[.metric][.of].median as $o |
+				if $o == null then null else .limit * $o end
+				end),
+			      median: $summary[.metric][.config].median } |
+			. + { pass: (if .median == null or .bound == null then null
+				elif .op == "<" then .median < .bound
+				elif .op == "<=" then .median <= .bound
+				elif .op == ">" then .median > .bound
+				else .median >= .bound end) }))
 	}'
 }
 
@@ -338,7 +346,7 @@ bench_fmt()
 bench_print_tables()
 {
 	local json=$1 md=0 name status reason rounds metric unit better desc
-	local cfg n med lo hi ratio star line op lim pass
+	local cfg n med lo hi ratio star line op lim of bound pass
 
 	[[ $BENCH_FORMAT == markdown ]] && md=1
 	IFS=$'\t' read -r name status rounds reason < <(jq -r \
@@ -388,12 +396,18 @@ bench_print_tables()
 			map(if . == null then "null" else tostring end) | @tsv' "$json")
 		printf '\n'
 	done < <(jq -r '.metrics[] | [.name, .unit, .better, .description] | @tsv' "$json")
-	while IFS=$'\t' read -r cfg metric op lim med pass; do
-		line="target $cfg $metric $op $lim: median $(bench_fmt "$med") -> $pass"
+	while IFS=$'\t' read -r cfg metric op lim of bound med pass; do
+		if [[ $of == - ]]; then
+			line="target $cfg $metric $op $lim"
+		else
+			line="target $cfg $metric $op $lim x $of ($(bench_fmt "$bound"))"
+		fi
+		line="$line: median $(bench_fmt "$med") -> $pass"
 		((md)) && line="- $line"
 		printf '%s\n' "$line"
 	done < <(jq -r '.targets[] | [.config, .metric, .op, .limit,
-		(.median // "null"), (if .pass == null then "no data"
+		(.of // "-"), (.bound // "null"), (.median // "null"),
+		(if .pass == null then "no data"
 		elif .pass then "pass" else "FAIL" end)] | @tsv' "$json")
 	if (($(jq '.targets | length' "$json"))); then
 		printf '\n(targets are information, not a test)\n\n'
