@@ -57,7 +57,7 @@ clusters:
       SubnetMin: 11.10.0.0
       SubnetMax: 11.99.0.0
       Backend: {Type: vxlan, VNI: 100, Port: 8472}
-    datapath: {routing: $1, proxy: nft}
+    datapath: {routing: $1, proxy: bpf}
     pods:
       - {name: c1, worker: C0w1}
       - {name: c2, worker: C0w2}
@@ -89,13 +89,14 @@ pods_field()
 # Brings up the simulation of routing $1 and starts the servers in c2.
 pods_up()
 {
-	local cfg=$1 sim list log=$BENCH_TMP/pods-$1.log
+	local cfg=$1 sim list file=$BENCH_TMP/pods-$1.yaml log=$BENCH_TMP/pods-$1.log
 
 	sim=$(pods_sim "$cfg")
+	pods_topology "$cfg" >"$file" || return 1
 	PODS_SIMS+=("$sim")
 	bench_log "pods: knetsim up $sim (routing $cfg)"
 	if ! timeout --foreground -k 10 "$PODS_TIMEOUT_UP" "$KNETSIM" up -q \
-		-t "$BENCH_TMP/pods-$cfg.yaml" --name "$sim" >>"$log" 2>&1; then
+		-t "$file" --name "$sim" >>"$log" 2>&1; then
 		bench_warn "pods: knetsim up ($cfg) failed:"
 		tail -n 5 "$log" >&2
 		return 1
