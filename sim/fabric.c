@@ -128,6 +128,11 @@ int fabric_open(struct state *st, const struct topology *t,
 	ret = make_netns(f, NAMES_FABRIC, &f->fabric_fd, err, errlen);
 	if (ret)
 		return ret;
+	/* The switches are plain L2, as real ones are: no netfilter hooks on
+	 * bridged frames (br_netfilter, when loaded, defaults them on in
+	 * every new namespace). Absent without br_netfilter: ignored. */
+	sysctl_write(f->fabric_fd, "net/bridge/bridge-nf-call-iptables", "0");
+	sysctl_write(f->fabric_fd, "net/bridge/bridge-nf-call-arptables", "0");
 	f->fab = nlh_open(f->fabric_fd);
 	if (!f->fab)
 		return fail(err, errlen, "netlink socket in the fabric namespace");
