@@ -8,7 +8,19 @@
  * namespace. A request goes to the endpoint that last answered; when it
  * cannot be reached (refused, timed out, no route, garbage answer) the next
  * endpoint is tried, in order, until each has been tried once. An answer
- * from etcd, even an error, ends the request.
+ * from etcd ends the request, even an error, unless it says this member
+ * cannot serve now (gRPC Unavailable, HTTP 503: "etcdserver: no leader",
+ * "leader changed", "request timed out"): that counts as unreachable, and
+ * a round of such answers is retried after a backoff (100 ms doubling, as
+ * the watcher's) while the client's timeout allows.
+ *
+ * Every request asks for a leader (Grpc-Metadata-Hasleader), so a member
+ * cut off from its quorum answers "no leader" at once rather than holding
+ * the request until it times out. Retrying after Unavailable is as safe as
+ * the failover on a timed-out connection: writes are puts and deletes
+ * (idempotent) or compare-and-swap transactions, whose replay after an
+ * applied first attempt fails visibly (-EEXIST, -ECANCELED) rather than
+ * writing twice.
  */
 #include "etcd.h"
 
@@ -23,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -124,6 +137,9 @@ static int etcd_setup_curl(struct etcd *e)
 		return -ENOMEM;
 	/* no "Expect: 100-continue" round trip before large bodies */
 	if (!curl_slist_append(e->headers, "Expect:"))
+		return -ENOMEM;
+	/* a member without a leader refuses at once: try another */
+	if (!curl_slist_append(e->headers, "Grpc-Metadata-Hasleader: true"))
 		return -ENOMEM;
 	if (curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) ||
 	    curl_easy_setopt(c, CURLOPT_NOPROXY, "*") ||
@@ -351,12 +367,105 @@ static int etcd_error_answer(const cJSON *j, long status, char *msg,
 	return cJSON_IsNumber(code) ? etcd_grpc_errno(code->valueint) : -EIO;
 }
 
+/* Whether an error answer says this member cannot serve now (gRPC
+ * Unavailable, which the gateway sends as HTTP 503), so another may. */
+static bool etcd_unavailable(long status, int ret)
+{
+	return status == 503 || ret == -EAGAIN;
+}
+
+/* A stream's error in an HTTP 200 answer (lease keepalive):
+ * {"error":{"grpc_code":14,"message":..}} is -EAGAIN with the message;
+ * anything else is left to the caller (0). */
+static int etcd_stream_unavailable(const cJSON *j, char *msg, size_t len)
+{
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
+	const cJSON *code, *m;
+
+	if (!cJSON_IsObject(err))
+		return 0;
+	code = cJSON_GetObjectItemCaseSensitive(err, "grpc_code");
+	if (!cJSON_IsNumber(code) || etcd_grpc_errno(code->valueint) != -EAGAIN)
+		return 0;
+	m = cJSON_GetObjectItemCaseSensitive(err, "message");
+	snprintf(msg, len, "%s", cJSON_IsString(m) ? m->valuestring :
+		 "unavailable");
+	return -EAGAIN;
+}
+
+/*
+ * One round: each endpoint once, from the one that answered last. 0 and
+ * the answer in *out; an error etcd gave (final); or, when no member
+ * served, -EAGAIN if one at least answered it could not (*retry set), else
+ * the last endpoint's transport error. e->err describes the round.
+ */
+static int etcd_round(struct etcd *e, const char *path, const char *body,
+		      cJSON **out, bool *retry)
+{
+	int ret = -EIO;
+
+	*retry = false;
+	e->err[0] = '\0';
+	for (size_t i = 0; i < e->n; i++) {
+		size_t ep = (e->cur + i) % e->n;
+		char msg[256] = "";
+		long status = 0;
+		cJSON *j;
+
+		ret = etcd_exchange(e, ep, path, body, &status, &j, msg,
+				    sizeof(msg));
+		if (!ret && status != 200) {
+			ret = etcd_error_answer(j, status, msg, sizeof(msg));
+			cJSON_Delete(j);
+			if (etcd_unavailable(status, ret)) {
+				ret = -EAGAIN;
+				*retry = true;
+			} else if (ret != -EPROTO) { /* etcd said no */
+				e->cur = ep;
+				etcd_seterr(e, "%s: %s", e->endpoints[ep], msg);
+				return ret;
+			}
+		} else if (!ret) {
+			ret = etcd_stream_unavailable(j, msg, sizeof(msg));
+			if (!ret) {
+				e->cur = ep;
+				e->err[0] = '\0';
+				*out = j;
+				return 0;
+			}
+			cJSON_Delete(j);
+			*retry = true;
+		}
+		etcd_adderr(e, e->endpoints[ep], msg);
+	}
+	return *retry ? -EAGAIN : ret;
+}
+
+static int64_t etcd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void etcd_sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 /* A request with failover; 0 and the answer in *out, or -errno. */
 int etcd_call(struct etcd *e, const char *path, cJSON *req, cJSON **out)
 {
 	char *body = cJSON_PrintUnformatted(req);
-	char msg[256];
-	int ret = -ENOMEM;
+	int backoff = ETCD_BACKOFF_MS;
+	int64_t deadline;
+	bool retry;
+	int ret;
 
 	*out = NULL;
 	e->err[0] = '\0';
@@ -364,31 +473,16 @@ int etcd_call(struct etcd *e, const char *path, cJSON *req, cJSON **out)
 		etcd_seterr(e, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < e->n; i++) {
-		size_t ep = (e->cur + i) % e->n;
-		long status;
-		cJSON *j;
-
-		msg[0] = '\0';
-		ret = etcd_exchange(e, ep, path, body, &status, &j, msg,
-				    sizeof(msg));
-		if (!ret && status != 200) {
-			ret = etcd_error_answer(j, status, msg, sizeof(msg));
-			cJSON_Delete(j);
-			j = NULL;
-			if (ret != -EPROTO) { /* etcd said no: no failover */
-				e->cur = ep;
-				etcd_seterr(e, "%s: %s", e->endpoints[ep], msg);
-				break;
-			}
-		}
-		if (!ret) {
-			e->cur = ep;
-			e->err[0] = '\0';
-			*out = j;
+	/* Another round only when its backoff still ends within the
+	 * client's timeout, counted from the start of the request. */
+	deadline = etcd_now_ms() + e->timeout_ms;
+	for (;;) {
+		ret = etcd_round(e, path, body, out, &retry);
+		if (!ret || !retry || etcd_now_ms() + backoff > deadline)
 			break;
-		}
-		etcd_adderr(e, e->endpoints[ep], msg);
+		etcd_sleep_ms(backoff);
+		backoff = backoff * 2 > ETCD_BACKOFF_MAX_MS ?
+			  ETCD_BACKOFF_MAX_MS : backoff * 2;
 	}
 	free(body);
 	return ret;

@@ -15,6 +15,10 @@
 
 #define ETCD_MAX_RESPONSE (16u << 20) /* far above etcd's request limit */
 #define ETCD_ERR_MAX 512
+/* After a round in which no member could serve (every endpoint tried),
+ * the next round waits this long, doubling up to the maximum. */
+#define ETCD_BACKOFF_MS     100
+#define ETCD_BACKOFF_MAX_MS 2000
 
 struct etcd_buf {
 	char *data;
@@ -37,7 +41,10 @@ struct etcd {
 void etcd_seterr(struct etcd *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* POST req (as JSON) to path with failover; 0 and etcd's answer in *out
- * (HTTP 200), or -errno with etcd_error() set. */
+ * (HTTP 200), or -errno with etcd_error() set. A member that cannot serve
+ * (gRPC Unavailable: no leader, leader changed; HTTP 503) counts as
+ * unreachable; when a whole round found none that could, rounds repeat
+ * with backoff while the client's timeout allows, then -EAGAIN. */
 int etcd_call(struct etcd *e, const char *path, cJSON *req, cJSON **out);
 /* Adds name: base64(data) to obj; 0 or -ENOMEM. */
 int etcd_add_b64(cJSON *obj, const char *name, const void *data,

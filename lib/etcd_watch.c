@@ -41,8 +41,8 @@
 
 #define WATCH_PROBE_MS     10000      /* silence before a /health probe */
 #define WATCH_POLL_MS      1000
-#define WATCH_BACKOFF_MS   100        /* after a round of failures ... */
-#define WATCH_BACKOFF_MAX  2000       /* ... doubling up to this */
+#define WATCH_BACKOFF_MS   ETCD_BACKOFF_MS     /* after a round of failures */
+#define WATCH_BACKOFF_MAX  ETCD_BACKOFF_MAX_MS /* ... doubling up to this */
 #define WATCH_MAX_MSG      (64u << 20)
 #define WATCH_MSG_LEN      256
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -130,10 +131,15 @@ struct fake {
 	/* what to answer */
 	int status;
 	char answer[1024];
+	/* answered instead to the next busy requests */
+	int busy;
+	int busy_status;
+	char busy_answer[512];
 	/* what was asked */
 	int requests;
 	char method[8];
 	char path[64];
+	char headers[2048];
 	char body[2048];
 };
 
@@ -169,8 +175,9 @@ static ssize_t read_request(int fd, char *buf, size_t cap)
 static void fake_serve(struct fake *f, int fd)
 {
 	char req[4096], resp[2048];
+	const char *answer;
 	char *body;
-	int len;
+	int len, status;
 
 	if (read_request(fd, req, sizeof(req)) < 0)
 		return;
@@ -179,10 +186,20 @@ static void fake_serve(struct fake *f, int fd)
 	sscanf(req, "%7s %63s", f->method, f->path);
 	body = strstr(req, "\r\n\r\n");
 	snprintf(f->body, sizeof(f->body), "%s", body ? body + 4 : "");
+	snprintf(f->headers, sizeof(f->headers), "%.*s",
+		 body ? (int)(body + 2 - req) : 0, req);
+	if (f->busy > 0) {
+		f->busy--;
+		status = f->busy_status;
+		answer = f->busy_answer;
+	} else {
+		status = f->status;
+		answer = f->answer;
+	}
 	len = snprintf(resp, sizeof(resp),
 		       "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
 		       "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-		       f->status, strlen(f->answer), f->answer);
+		       status, strlen(answer), answer);
 	pthread_mutex_unlock(&f->lock);
 	if (send(fd, resp, (size_t)len, MSG_NOSIGNAL) != len)
 		return;
@@ -247,6 +264,26 @@ static void fake_answer(struct fake *f, int status, const char *answer)
 	f->status = status;
 	snprintf(f->answer, sizeof(f->answer), "%s", answer);
 	pthread_mutex_unlock(&f->lock);
+}
+
+/* The next n requests get status and answer instead. */
+static void fake_busy(struct fake *f, int n, int status, const char *answer)
+{
+	pthread_mutex_lock(&f->lock);
+	f->busy = n;
+	f->busy_status = status;
+	snprintf(f->busy_answer, sizeof(f->busy_answer), "%s", answer);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static int fake_requests(struct fake *f)
+{
+	int n;
+
+	pthread_mutex_lock(&f->lock);
+	n = f->requests;
+	pthread_mutex_unlock(&f->lock);
+	return n;
 }
 
 static void fake_url(uint16_t port, char *buf, size_t len)
@@ -407,8 +444,6 @@ static void test_etcd_error_no_failover(void **state)
 	assert_non_null(strstr(etcd_error(e), ua));
 	assert_non_null(strstr(etcd_error(e), "requested lease not found"));
 
-	fake_answer(a, 503, "{\"error\":\"etcdserver: no leader\",\"code\":14}");
-	assert_int_equal(etcd_delete(e, "/a"), -EAGAIN);
 	fake_answer(a, 400, "{\"message\":\"bad\",\"code\":3}");
 	assert_int_equal(etcd_delete(e, "/a"), -EINVAL);
 	assert_int_equal(b->requests, 0);
@@ -418,6 +453,155 @@ static void test_etcd_error_no_failover(void **state)
 	assert_int_equal(etcd_delete(e, "/a"), 0);
 	assert_int_equal(b->requests, 1);
 	assert_string_equal(etcd_error(e), "no error");
+	etcd_close(e);
+	fake_stop(a);
+	fake_stop(b);
+}
+
+#define NO_LEADER "{\"error\":\"etcdserver: no leader\"," \
+		  "\"message\":\"etcdserver: no leader\",\"code\":14}"
+#define LEADER_CHANGED "{\"error\":\"etcdserver: leader changed\"," \
+		       "\"message\":\"etcdserver: leader changed\",\"code\":14}"
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A member that cannot serve (gRPC Unavailable, HTTP 503) passes the
+ * request on to the next one, as an unreachable one does. */
+static void test_etcd_unavailable_failover(void **state)
+{
+	struct fake *a = fake_start(), *b = fake_start();
+	char ua[64], ub[64];
+	const char *eps[] = { ua, ub };
+	struct etcd *e;
+	int64_t ttl = 0;
+
+	(void)state;
+	fake_url(a->port, ua, sizeof(ua));
+	fake_url(b->port, ub, sizeof(ub));
+	fake_answer(a, 503, NO_LEADER);
+	e = etcd_open(eps, 2, -1, 2000);
+	assert_non_null(e);
+	assert_int_equal(etcd_put(e, "/a", "b", 1, 0), 0);
+	assert_int_equal(fake_requests(a), 1);
+	assert_int_equal(fake_requests(b), 1);
+	assert_string_equal(b->path, "/v3/kv/put");
+	assert_field(b, "key", "L2E=");
+	assert_string_equal(etcd_error(e), "no error");
+	/* every request asks for a leader */
+	assert_non_null(strcasestr(a->headers,
+				   "\r\nGrpc-Metadata-Hasleader: true\r\n"));
+	assert_non_null(strcasestr(b->headers,
+				   "\r\nGrpc-Metadata-Hasleader: true\r\n"));
+	/* b answered: it stays first */
+	assert_int_equal(etcd_delete(e, "/a"), 0);
+	assert_int_equal(fake_requests(a), 1);
+	assert_int_equal(fake_requests(b), 2);
+
+	/* leader changed on b; a has its leader back */
+	fake_answer(a, 200, "{\"header\":{}}");
+	fake_busy(b, 1, 503, LEADER_CHANGED);
+	assert_int_equal(etcd_delete(e, "/a"), 0);
+	assert_int_equal(fake_requests(b), 3);
+	assert_int_equal(fake_requests(a), 2);
+	/* HTTP 503 whatever the body says */
+	fake_busy(a, 1, 503, "{\"message\":\"overloaded\"}");
+	assert_int_equal(etcd_put(e, "/a", "b", 1, 0), 0);
+	assert_int_equal(fake_requests(a), 3);
+	assert_int_equal(fake_requests(b), 4);
+	/* gRPC Unavailable whatever the HTTP status */
+	fake_busy(b, 1, 500, "{\"message\":\"etcdserver: request timed out\","
+		  "\"code\":14}");
+	assert_int_equal(etcd_delete(e, "/a"), 0);
+	assert_int_equal(fake_requests(b), 5);
+	assert_int_equal(fake_requests(a), 4);
+
+	/* a keepalive stream's error in an HTTP 200 answer */
+	fake_busy(a, 1, 200, "{\"error\":{\"grpc_code\":14,\"http_code\":503,"
+		  "\"message\":\"etcdserver: no leader\","
+		  "\"http_status\":\"Service Unavailable\"}}");
+	fake_answer(b, 200, "{\"result\":{\"ID\":\"7\",\"TTL\":\"30\"}}");
+	assert_int_equal(etcd_lease_keepalive(e, 7, &ttl), 0);
+	assert_int_equal(ttl, 30);
+	assert_int_equal(fake_requests(a), 5);
+	assert_int_equal(fake_requests(b), 6);
+	/* ... but not any stream error: a lost lease is final */
+	fake_busy(b, 1, 200, "{\"error\":{\"grpc_code\":5,\"message\":"
+		  "\"etcdserver: requested lease not found\"}}");
+	assert_int_equal(etcd_lease_keepalive(e, 7, &ttl), -ENOENT);
+	assert_int_equal(fake_requests(a), 5);
+	assert_int_equal(fake_requests(b), 7);
+	etcd_close(e);
+	fake_stop(a);
+	fake_stop(b);
+}
+
+/* No member can serve: rounds repeat after 100, 200, 400 ms ... while
+ * the client's timeout allows, then -EAGAIN naming every member. */
+static void test_etcd_unavailable_rounds(void **state)
+{
+	struct fake *a = fake_start(), *b = fake_start();
+	char ua[64], ub[64], dead[64];
+	const char *eps[] = { ua, ub };
+	struct etcd *e;
+	int64_t t0, took;
+	int rounds;
+
+	(void)state;
+	fake_url(a->port, ua, sizeof(ua));
+	fake_url(b->port, ub, sizeof(ub));
+	fake_url(refused_port(), dead, sizeof(dead));
+	fake_answer(a, 503, NO_LEADER);
+	fake_answer(b, 503, LEADER_CHANGED);
+	e = etcd_open(eps, 2, -1, 1000);
+	assert_non_null(e);
+	t0 = mono_ms();
+	assert_int_equal(etcd_put(e, "/a", "b", 1, 0), -EAGAIN);
+	took = mono_ms() - t0;
+	rounds = fake_requests(a);
+	/* rounds start at 0, 100, 300 and 700 ms; one at 1500 would not fit */
+	assert_int_equal(fake_requests(b), rounds);
+	assert_true(rounds >= 3 && rounds <= 4);
+	assert_true(took >= 300 && took < 1500);
+	assert_non_null(strstr(etcd_error(e), ua));
+	assert_non_null(strstr(etcd_error(e), ub));
+	assert_non_null(strstr(etcd_error(e), "no leader"));
+	assert_non_null(strstr(etcd_error(e), "leader changed"));
+	etcd_close(e);
+
+	/* A member that finds its leader again within the timeout serves. */
+	eps[0] = ua;
+	fake_answer(a, 200, "{\"header\":{}}");
+	fake_busy(a, 3, 503, NO_LEADER);
+	pthread_mutex_lock(&a->lock);
+	a->requests = 0;
+	pthread_mutex_unlock(&a->lock);
+	e = etcd_open(eps, 1, -1, 2000);
+	assert_non_null(e);
+	t0 = mono_ms();
+	assert_int_equal(etcd_put(e, "/a", "b", 1, 0), 0);
+	took = mono_ms() - t0;
+	assert_int_equal(fake_requests(a), 4);
+	assert_true(took >= 700);
+	assert_string_equal(etcd_error(e), "no error");
+	etcd_close(e);
+
+	/* Too short a timeout for any backoff: one round. A member that
+	 * cannot serve makes it -EAGAIN, even after an unreachable one. */
+	eps[0] = dead;
+	eps[1] = ua;
+	fake_busy(a, 5, 503, NO_LEADER);
+	e = etcd_open(eps, 2, -1, 50);
+	assert_non_null(e);
+	assert_int_equal(etcd_get(e, "/a", NULL, NULL, NULL), -EAGAIN);
+	assert_int_equal(fake_requests(a), 5);
+	assert_non_null(strstr(etcd_error(e), "connection refused"));
+	assert_non_null(strstr(etcd_error(e), "no leader"));
 	etcd_close(e);
 	fake_stop(a);
 	fake_stop(b);
@@ -768,6 +952,8 @@ int main(void)
 		cmocka_unit_test(test_etcd_bad_answers),
 		cmocka_unit_test(test_etcd_error_no_failover),
 		cmocka_unit_test(test_etcd_failover),
+		cmocka_unit_test(test_etcd_unavailable_failover),
+		cmocka_unit_test(test_etcd_unavailable_rounds),
 		cmocka_unit_test(test_etcd_health),
 		cmocka_unit_test(test_etcd_open_args),
 		cmocka_unit_test(test_member_argv),
