@@ -33,6 +33,9 @@ struct routing_config {
 	/* bpf: deliver to local pods through the stack, so a netfilter
 	 * service proxy (proxy nft) can reverse its NAT. */
 	bool via_stack;
+	/* kernel: balance the pods' service traffic with tc programs on
+	 * their veths (proxy bpf; lib/datapath.h, dp_attach_pod_lb). */
+	bool pod_lb;
 };
 
 /* A remote worker's lease: its pod subnet behind its underlay address. */

@@ -10,6 +10,8 @@
  *   neighbour (remote .0 -> remote VTEP MAC), an FDB entry (remote VTEP
  *   MAC -> remote underlay address) and an on-link route (remote subnet
  *   via remote .0 dev flannel.<VNI> onlink).
+ * With proxy "bpf" (cfg->pod_lb), the pods' service traffic is balanced by
+ * tc programs on their veths, attached per endpoint (pod_lb.h).
  * Each call opens its own netlink socket in the caller's namespace. */
 #include "routing.h"
 
@@ -19,9 +21,12 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "datapath.h"
 #include "log.h"
 #include "nl.h"
 #include "nl_overlay.h"
+#include "pod_lb.h"
+#include "routing_kernel_sweep.h"
 #include "sysctl.h"
 
 #define RK_BRIDGE	"cni0"
@@ -34,6 +39,7 @@ static struct {
 	bool ready;
 	char vxlan[IF_NAMESIZE];
 	struct cidr network;
+	struct dp *dp;		/* pod_lb: the service programs' datapath */
 } rk;
 
 static const char *rk_err(int ret)
@@ -146,6 +152,25 @@ static int rk_bridge_setup(struct nlh *h, const struct cidr *subnet)
 	return ret;
 }
 
+/* The services' datapath with proxy "bpf" (its maps pinned where the
+ * proxy fills them); none otherwise. */
+static int rk_pod_lb_open(const struct routing_config *cfg)
+{
+	int ret;
+
+	dp_close(rk.dp);
+	rk.dp = NULL;
+	if (!cfg->pod_lb)
+		return 0;
+	if (!cfg->pin_dir)
+		return -EINVAL;
+	ret = dp_open(cfg->pin_dir, &rk.dp);
+	if (ret)
+		log_err("routing kernel: service programs in %s: %s",
+			cfg->pin_dir, rk_err(ret));
+	return ret;
+}
+
 static int rk_init(const struct routing_config *cfg, uint8_t vtep_mac[6])
 {
 	char vx[IF_NAMESIZE];
@@ -173,6 +198,8 @@ static int rk_init(const struct routing_config *cfg, uint8_t vtep_mac[6])
 			log_err("routing kernel: %s: MAC: %s", vx, rk_err(ret));
 	}
 	nlh_close(h);
+	if (!ret)
+		ret = rk_pod_lb_open(cfg);
 	if (ret)
 		return ret;
 	memcpy(rk.vxlan, vx, sizeof(vx));
@@ -330,21 +357,38 @@ static int rk_lease_del(const struct routing_lease *l)
 	return ret;
 }
 
-/* Pods sit on cni0: the bridge forwards, nothing per endpoint. */
+/* Pods sit on cni0: the bridge forwards; per endpoint only the service
+ * programs, with proxy "bpf". */
 static int rk_endpoint_add(const struct routing_endpoint *ep)
 {
-	return ep ? 0 : -EINVAL;
+	if (!ep)
+		return -EINVAL;
+	return rk.dp ? pod_lb_add(rk.dp, ep) : 0;
 }
 
 static int rk_endpoint_del(uint32_t ip)
 {
-	(void)ip;
-	return 0;
+	return rk.dp ? pod_lb_del(rk.dp, ip) : 0;
+}
+
+/* Leases gone from etcd while no agent ran leave their three entries on
+ * the device (routing_kernel_sweep.h); pods deleted meanwhile leave their
+ * service programs' record. */
+static int rk_prune(const struct routing_lease *leases, size_t n_leases,
+		    const uint32_t *endpoint_ips, size_t n_endpoints)
+{
+	int ret = 0, r;
+
+	if (rk.ready)
+		ret = rk_sweep_stale(rk.vxlan, &rk.network, leases, n_leases);
+	r = rk.dp ? pod_lb_prune(rk.dp, endpoint_ips, n_endpoints) : 0;
+	return ret ? ret : r;
 }
 
 /* Everything stays installed and keeps forwarding. */
 static void rk_close(void)
 {
+	dp_close(rk.dp);
 	memset(&rk, 0, sizeof(rk));
 }
 
@@ -356,5 +400,6 @@ const struct routing_ops routing_kernel_ops = {
 	.lease_del = rk_lease_del,
 	.endpoint_add = rk_endpoint_add,
 	.endpoint_del = rk_endpoint_del,
+	.prune = rk_prune,
 	.close = rk_close,
 };

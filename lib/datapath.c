@@ -221,7 +221,8 @@ int dp_unpin(const char *pin_dir)
 	static const char *const names[] = {
 		DP_PIN_ENDPOINTS, DP_PIN_ROUTES, DP_PIN_CONFIG, DP_PIN_STATS,
 		DP_PIN_EVENTS, DP_PIN_FROM_POD, DP_PIN_FROM_OVERLAY,
-		DP_PIN_TO_OVERLAY, LB_PIN_SERVICES, LB_PIN_BACKENDS,
+		DP_PIN_TO_OVERLAY, DP_PIN_LB_FROM_POD, DP_PIN_LB_TO_POD,
+		LB_PIN_SERVICES, LB_PIN_BACKENDS,
 		LB_PIN_MAGLEV, LB_PIN_CT, LB_PIN_REVNAT,
 		/* removing a link's pin detaches it when no one holds it */
 		LB_PIN_LINK_CONNECT4, LB_PIN_LINK_SENDMSG4,
@@ -303,6 +304,31 @@ int dp_attach_pod(struct dp *dp, int ifindex)
 int dp_detach_pod(int ifindex)
 {
 	return tc_detach(ifindex, BPF_TC_INGRESS);
+}
+
+int dp_attach_pod_lb(struct dp *dp, int ifindex)
+{
+	int err;
+
+	if (!dp)
+		return -EINVAL;
+	err = tc_attach(ifindex, BPF_TC_INGRESS,
+			bpf_program__fd(dp->skel->progs.lb_from_pod));
+	if (err)
+		return err;
+	err = tc_attach(ifindex, BPF_TC_EGRESS,
+			bpf_program__fd(dp->skel->progs.lb_to_pod));
+	if (err)
+		tc_detach(ifindex, BPF_TC_INGRESS);
+	return err;
+}
+
+int dp_detach_pod_lb(int ifindex)
+{
+	int err = tc_detach(ifindex, BPF_TC_INGRESS);
+	int err2 = tc_detach(ifindex, BPF_TC_EGRESS);
+
+	return err ? err : err2;
 }
 
 int dp_attach_overlay(struct dp *dp, int ifindex)
@@ -530,6 +556,10 @@ int dp_prog_fd(struct dp *dp, enum dp_prog prog)
 		return bpf_program__fd(dp->skel->progs.from_overlay);
 	case DP_PROG_TO_OVERLAY:
 		return bpf_program__fd(dp->skel->progs.to_overlay);
+	case DP_PROG_LB_FROM_POD:
+		return bpf_program__fd(dp->skel->progs.lb_from_pod);
+	case DP_PROG_LB_TO_POD:
+		return bpf_program__fd(dp->skel->progs.lb_to_pod);
 	default:
 		return -EINVAL;
 	}

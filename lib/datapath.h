@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The BPF pod-routing datapath, from userspace (libbpf): loads one worker's
- * instance of bpf/{from_pod,from_overlay,to_overlay}.c, pins it, attaches
- * it with tc (clsact + cls_bpf direct-action) and fills its maps.
+ * instance of bpf/{from_pod,from_overlay,to_overlay}.c (and of the other
+ * programs in bpf/), pins it, attaches it with tc (clsact + cls_bpf
+ * direct-action) and fills its maps.
  *
  * Interfaces are named by ifindex in the caller's network namespace: the
  * agent calls these from inside its worker's namespace. Addresses are in
@@ -52,6 +53,13 @@ int dp_unpin(const char *pin_dir);
  * present. Detach removes only our filter; 0 when it is not there. */
 int dp_attach_pod(struct dp *dp, int ifindex);
 int dp_detach_pod(int ifindex);
+/* Routing "kernel" with proxy "bpf": lb_from_pod on tc ingress and
+ * lb_to_pod on tc egress of a pod's host-side veth (a cni0 bridge port):
+ * services balanced and reverse-NATed, everything else left to the bridge
+ * and the stack. Replaces ours if present; detach removes only our two
+ * filters, 0 when they are not there (-ENODEV once the veth is gone). */
+int dp_attach_pod_lb(struct dp *dp, int ifindex);
+int dp_detach_pod_lb(int ifindex);
 /* from_overlay on ingress and to_overlay on egress of the external VXLAN
  * device. */
 int dp_attach_overlay(struct dp *dp, int ifindex);

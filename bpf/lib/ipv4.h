@@ -68,6 +68,16 @@ static __always_inline void csum16_replace(__sum16 *sum, __u16 old, __u16 new)
 	*sum = (__sum16)~s;
 }
 
+/* A 32-bit partial sum (bpf_csum_diff()'s) folded into a checksum. */
+static __always_inline __sum16 csum_fold_(__s64 s)
+{
+	__u32 v = (__u32)s;
+
+	v = (v & 0xffff) + (v >> 16);
+	v = (v & 0xffff) + (v >> 16);
+	return (__sum16)~v;
+}
+
 /* The forwarding hop: TTL minus one, header checksum kept valid. The caller
  * has checked ttl > 1. */
 static __always_inline void ipv4_dec_ttl(struct iphdr *ip)

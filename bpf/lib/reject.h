@@ -26,15 +26,6 @@
 #define REJECT_QUOTE (sizeof(struct iphdr) + 8)
 #define REJECT_ICMP_HLEN 8
 
-static __always_inline __sum16 csum_fold_(__s64 s)
-{
-	__u32 v = (__u32)s;
-
-	v = (v & 0xffff) + (v >> 16);
-	v = (v & 0xffff) + (v >> 16);
-	return (__sum16)~v;
-}
-
 /* A fresh IPv4 header (no options) of tot bytes, checksum set. */
 static __always_inline void reject_ip(struct iphdr *ip, __be32 saddr,
 				      __be32 daddr, __u8 proto, __u16 tot)

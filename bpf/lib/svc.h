@@ -7,6 +7,9 @@
  * the pod sees VIP:sport -> itself and its reply comes back through
  * from_pod, where lb_revnat turns it into VIP:port -> pod.
  *
+ * ICMP errors about such a connection are translated where its replies are
+ * (lib/icmp_err.h).
+ *
  * Both return 0 (not a service packet, untouched), 1 (rewritten: parse
  * again and route the new destination) or -1 (drop; ev->stat says why).
  */
@@ -22,6 +25,7 @@
 #include "ct.h"
 #include "lb.h"
 #include "nat.h"
+#include "icmp_err.h"
 #include "stats.h"
 
 static __always_inline int svc_nat(struct __sk_buff *skb, __u32 l4off,
@@ -101,7 +105,9 @@ static __always_inline int svc_forward(struct __sk_buff *skb,
 	return svc_nat(skb, l4off, &t, &n, ev);
 }
 
-/* from_pod of a local backend and from_overlay: a backend's reply. */
+/* from_pod of a local backend and from_overlay (routing kernel: lb_from_pod
+ * and lb_to_pod): a backend's reply, or an ICMP error about its
+ * connection. */
 static __always_inline int svc_reverse(struct __sk_buff *skb,
 				       const struct iphdr *ip,
 				       struct dp_event *ev)
@@ -112,7 +118,7 @@ static __always_inline int svc_reverse(struct __sk_buff *skb,
 	__u32 l4off;
 
 	if (ct_tuple(skb, ip, &t, &l4off) < 0)
-		return 0;
+		return icmp_err_reverse(skb, ip, ev);
 	rn = revnat_get(&t);
 	if (!rn)
 		return 0;
@@ -121,7 +127,7 @@ static __always_inline int svc_reverse(struct __sk_buff *skb,
 	return svc_nat(skb, l4off, &t, &n, ev);
 }
 
-/* Both directions, for from_pod. */
+/* Both directions, for from_pod and lb_from_pod. */
 static __always_inline int svc_from_pod(struct __sk_buff *skb,
 					const struct iphdr *ip,
 					struct dp_event *ev)

@@ -24,6 +24,10 @@
 #define DP_PIN_FROM_POD     "from_pod"
 #define DP_PIN_FROM_OVERLAY "from_overlay"
 #define DP_PIN_TO_OVERLAY   "to_overlay"
+/* Routing "kernel" with proxy "bpf": services only, on the pods' veths
+ * (bridge ports); the stack routes. */
+#define DP_PIN_LB_FROM_POD  "lb_from_pod"
+#define DP_PIN_LB_TO_POD    "lb_to_pod"
 
 #define DP_MAX_ENDPOINTS 4096 /* a /20 lease holds 4094 pods */
 #define DP_MAX_ROUTES    4096 /* remote pod subnets */
@@ -113,6 +117,13 @@ struct dp_config {
  *   ct-hit            a packet of a known connection kept its backend
  *   rev-nat           a reply got the VIP back as its source
  *   drop-nat          rewriting the packet failed
+ *   rev-nat-icmp      an ICMP error about a connection to a VIP got the
+ *                     VIP back (outer source and quoted destination);
+ *                     counted besides its path
+ * Routing "kernel" with proxy "bpf" (lb_from_pod, lb_to_pod):
+ *   pod-to-bridge     lb_from_pod: handed on (translated or not) to the
+ *                     bridge and the stack
+ *   bridge-to-pod     lb_to_pod: on its way into the pod
  * A redirect that fails after the program returned (target veth gone or
  * down) is counted by that device (`ip -s link`), not here.
  */
@@ -138,7 +149,10 @@ struct dp_config {
 	X(CT_NEW,           "ct-new")		\
 	X(CT_HIT,           "ct-hit")		\
 	X(REV_NAT,          "rev-nat")		\
-	X(DROP_NAT,         "drop-nat")
+	X(DROP_NAT,         "drop-nat")		\
+	X(REV_NAT_ICMP,     "rev-nat-icmp")	\
+	X(POD_TO_BRIDGE,    "pod-to-bridge")	\
+	X(BRIDGE_TO_POD,    "bridge-to-pod")
 
 #define DP_STAT_ENUM_(name, text) DP_##name,
 enum dp_stat {
@@ -159,6 +173,8 @@ enum dp_prog {
 	DP_PROG_FROM_POD,
 	DP_PROG_FROM_OVERLAY,
 	DP_PROG_TO_OVERLAY,
+	DP_PROG_LB_FROM_POD,
+	DP_PROG_LB_TO_POD,
 	DP_PROG__MAX
 };
 

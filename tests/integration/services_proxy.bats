@@ -1,19 +1,24 @@
 #!/usr/bin/env bats
 # Services through both proxies on both routing modes: the course's ping
 # to a VIP, TCP and UDP spread over backends, backends following pods,
-# services with no backends rejected at once, traffic from the worker.
+# services with no backends rejected at once, traffic from the worker, a
+# backend on the client's own worker, hairpin, ICMP errors from backends.
 
 load helpers
 
 RESPONDER=${RESPONDER:-$BATS_TEST_DIRNAME/../../build/tools/responder}
 COMBOS="bpf-bpf bpf-nft kernel-bpf kernel-nft"
-# Pods' own service traffic: routing kernel + proxy bpf has no tc program
-# on the pods' bridge ports yet (see the last test), so it is left out.
-POD_COMBOS="bpf-bpf bpf-nft kernel-nft"
+# Pods' own service traffic, in every combination (routing kernel with
+# proxy bpf: tc programs on the pods' bridge ports, lb_from_pod/lb_to_pod).
+POD_COMBOS="$COMBOS"
+# Hairpin in every combination; with routing kernel and proxy nft it
+# needs the bridge ports in hairpin mode (br_netfilter DNATs the frame on
+# the bridge, which then sends it back out of the port it came in by).
+HAIRPIN_COMBOS="$COMBOS"
 
 setup_file() {
 	[ "$(id -u)" -eq 0 ] || return 0
-	export TMPD=$(mktemp -d) SVCSIM=kt-svc-$$
+	export TMPD=$(mktemp -d) SVCSIM=${SVCSIM_PREFIX:-kt-svc}-$$
 	for combo in $COMBOS; do
 		routing=${combo%-*} proxy=${combo#*-}
 		cat > "$TMPD/$combo.yaml" <<YAML
@@ -34,16 +39,22 @@ clusters:
       - {name: c1, worker: Aw1}
       - {name: c2, worker: Aw2}
       - {name: c3, worker: Aw3}
+      - {name: c4, worker: Aw1}
     services:
       - {name: kp-vip-1, vip: 100.64.10.1, pods: [c2, c3]}
 YAML
 		"$KNETSIM" up -t "$TMPD/$combo.yaml" -q
-		for p in c2 c3; do
+		for p in c2 c3 c4; do
 			"$KNETSIM" exec --name "$SVCSIM-$combo" "A.$p" -- \
 				"$RESPONDER" --tcp 8080 --udp 8081 --text "$p" >/dev/null 2>&1 3>&- &
 		done
+		# port 82: nothing listens on the backends' 9999
 		"$KNETSIM" service add --name "$SVCSIM-$combo" web --vip 100.64.20.1 \
-			--port 80:8080/tcp --port 81:8081/udp --pods c2,c3 -q
+			--port 80:8080/tcp --port 81:8081/udp --port 82:9999/udp \
+			--pods c2,c3 -q
+		# c4 is on c1's worker (Aw1)
+		"$KNETSIM" service add --name "$SVCSIM-$combo" near --vip 100.64.40.1 \
+			--port 80:8080/tcp --port 81:8081/udp --pods c4 -q
 		"$KNETSIM" service add --name "$SVCSIM-$combo" empty --vip 100.64.30.1 \
 			--port 80:8080/tcp --selector app=none -q
 	done
@@ -128,6 +139,41 @@ spread() {
 	done
 }
 
+@test "a backend on the client's own worker answers from the VIP" {
+	for combo in $POD_COMBOS; do
+		got=$(ks exec --name "$SVCSIM-$combo" A.c1 -- nc -w 2 100.64.40.1 80)
+		echo "$combo tcp: $got"
+		[ "$got" = c4 ]
+		got=$(echo hi | ks exec --name "$SVCSIM-$combo" A.c1 -- nc -u -w 1 100.64.40.1 81)
+		echo "$combo udp: $got"
+		[ "$got" = c4 ]
+	done
+}
+
+@test "hairpin: a pod reaches itself through the VIP" {
+	for combo in $HAIRPIN_COMBOS; do
+		got=$(ks exec --name "$SVCSIM-$combo" A.c4 -- nc -w 2 100.64.40.1 80)
+		echo "$combo tcp: $got"
+		[ "$got" = c4 ]
+		got=$(echo hi | ks exec --name "$SVCSIM-$combo" A.c4 -- nc -u -w 1 100.64.40.1 81)
+		echo "$combo udp: $got"
+		[ "$got" = c4 ]
+	done
+}
+
+# The backend's port unreachable must reach the client as the VIP's, or
+# its socket (connected to the VIP) never hears of it and nc waits for an
+# answer until its timeout (3 s) instead of ending at once.
+@test "a backend's ICMP error reaches the client as the VIP's" {
+	for combo in $POD_COMBOS; do
+		start=$(date +%s%N)
+		run sh -c "echo hi | '$KNETSIM' exec --name '$SVCSIM-$combo' A.c1 -- nc -u -w 3 100.64.20.1 82"
+		ms=$(( ($(date +%s%N) - start) / 1000000 ))
+		echo "$combo: status $status after $ms ms: $output"
+		[ "$ms" -lt 2000 ]
+	done
+}
+
 @test "nft proxy: nft list ruleset in a worker shows the kube-proxy structure" {
 	run ks exec --name "$SVCSIM-bpf-nft" Aw1 -- nft list table ip knetsim
 	[ "$status" -eq 0 ]
@@ -144,6 +190,29 @@ spread() {
 	[[ "$output" == *'"count": 2'* ]]
 }
 
-@test "routing kernel with proxy bpf: pods' service traffic" {
-	skip "not implemented: routing kernel has no tc program on the pods' bridge ports to balance and reverse-NAT their service traffic (the worker's own traffic is balanced, see above)"
+# Which programs Aw1 has on the tc hooks of the first port of its cni0.
+pod_veth_progs() {
+	local sim=$1 dev
+	dev=$(ks exec --name "$sim" Aw1 -- ip -o link show master cni0 |
+		awk -F': ' 'NR == 1 { sub(/@.*/, "", $2); print $2 }')
+	[ -n "$dev" ] || return 1
+	for dir in ingress egress; do
+		ks exec --name "$sim" Aw1 -- tc filter show dev "$dev" "$dir" |
+			grep -o 'lb_[a-z_]*:\[[0-9]*\]'
+	done | tr '\n' ' '
+}
+
+@test "kernel routing, bpf proxy: pods' veths carry the service programs, across an agent restart" {
+	local sim=$SVCSIM-kernel-bpf before after
+	before=$(pod_veth_progs "$sim")
+	echo "before: $before"
+	[[ "$before" == "lb_from_pod:["*"] lb_to_pod:["*"] " ]]
+	ks agent restart Aw1 --name "$sim"
+	after=$(pod_veth_progs "$sim")
+	echo "after: $after"
+	[[ "$after" == "lb_from_pod:["*"] lb_to_pod:["*"] " ]]
+	[ "$after" != "$before" ]   # the new agent's programs
+	got=$(spread "$sim" A.c1)
+	echo "after the restart: $got"
+	[ "$got" = "c2 c3 " ]
 }

@@ -39,6 +39,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "nl_overlay.h"
+#include "nl_dump.h"
 
 enum { W1, W2, P1, P2, NNS };
 
@@ -698,6 +699,76 @@ static void test_bad_input(void **state)
 	assert_int_equal(r3, -ENODEV);
 }
 
+static int w_prune(struct fx *f, int w, const struct routing_lease *l,
+		   size_t n)
+{
+	int ret;
+
+	fx_enter(f, w);
+	ret = routing_kernel_ops.prune(l, n, NULL, 0);
+	fx_leave(f);
+	return ret;
+}
+
+/* After a restart: the entries of a lease gone from etcd go, those of the
+ * current leases and those knetsim does not make stay. */
+static void test_prune(void **state)
+{
+	struct fx *f = *state;
+	struct routing_lease other = {
+		.subnet = { ip4(11, 10, 48, 0), 20 },
+		.public_ip = ip4(192, 0, 2, 3),
+		.vtep_mac = { 0x02, 0x6b, 0x74, 0x69, 0x00, 0x03 },
+	};
+	static const uint8_t foreign[6] = { 0x02, 0x6b, 0x74, 0x69, 0, 7 };
+	struct nl_neigh_entry *ne;
+	struct nl_fdb_entry *fe;
+	struct nl_route_entry *re;
+	struct nlh *h;
+	int vx;
+
+	need_root();
+	fx_lab(f);
+	h = f->h[W1];
+	assert_int_equal(w_lease(f, W1, &other, true), 0);
+	vx = nl_link_index(h, VX);
+	/* Not flannel's: a neighbour outside Network, a plain device route. */
+	assert_int_equal(nl_neigh_replace(h, VX, ip4(12, 0, 0, 1), foreign), 0);
+	assert_int_equal(nl_route_add(h, ip4(11, 10, 112, 0), 20, 0, VX), 0);
+
+	/* The dumps read all of it back. */
+	assert_int_equal(nl_neigh_dump(h, VX, &ne), 3);
+	free(ne);
+	assert_int_equal(nl_fdb_dump(h, VX, &fe), 2);
+	for (int i = 0; i < 2; i++)
+		assert_true(fe[i].state & NUD_PERMANENT);
+	free(fe);
+	assert_int_equal(nl_route_dump(h, VX, &re), 3);
+	free(re);
+	assert_int_equal(nl_route_dump(h, "kti-none", &re), -ENODEV);
+	assert_null(re);
+
+	/* The other lease went while no agent ran. */
+	assert_int_equal(w_prune(f, W1, &f->lease[W2], 1), 0);
+	expect_no_lease(f, W1, &other);
+	assert_int_equal(neigh_count(f, W1, AF_INET, vx, ip4(12, 0, 0, 1),
+				     foreign).perm, 1);
+	assert_int_equal(route_count(f, W1, vx, 0, 0, 0).all, 2); /* + w2's */
+	assert_true(udp_arrives(f, P1, P2, ip4(11, 10, 32, 2), 7401, 15));
+	/* Again: nothing more to do. */
+	assert_int_equal(w_prune(f, W1, &f->lease[W2], 1), 0);
+	assert_int_equal(nl_neigh_del(h, VX, ip4(12, 0, 0, 1)), 0);
+	assert_int_equal(nl_route_del(h, ip4(11, 10, 112, 0), 20, 0, VX), 0);
+	expect_lease(f, W1, &f->lease[W2], 1);
+
+	/* No lease at all: the device is left bare; w2 is untouched. */
+	assert_int_equal(w_prune(f, W1, NULL, 0), 0);
+	assert_int_equal(neigh_count(f, W1, AF_INET, vx, 0, NULL).all, 0);
+	assert_int_equal(neigh_count(f, W1, AF_BRIDGE, vx, 0, NULL).all, 0);
+	assert_int_equal(route_count(f, W1, vx, 0, 0, 0).all, 0);
+	expect_lease(f, W2, &f->lease[W1], 1);
+}
+
 /* The nl_overlay helpers on their own. */
 static void test_nl_overlay(void **state)
 {
@@ -818,6 +889,7 @@ int main(void)
 		T(test_idempotent),
 		T(test_lease_del),
 		T(test_bad_input),
+		T(test_prune),
 		T(test_nl_overlay),
 	};
 
