@@ -190,6 +190,11 @@ static unsigned host_side(struct nlh *hw, const struct veth_plan *p,
 		if (ret)
 			return cni_errf(e, CNI_ERR_IO, "attaching %s to bridge "
 					"%s: %s", ifn, p->bridge, strerror(-ret));
+		/* As flannel configures the bridge plugin (hairpinMode):
+		 * a pod reaching itself through a service VIP. */
+		ret = nl_bridge_port_hairpin(hw, ifn, true);
+		if (ret)
+			return io_err(e, ret, "setting hairpin mode on", ifn);
 	} else {
 		/* Replies from the pod come in on a link with no address. */
 		snprintf(key, sizeof(key), "net/ipv4/conf/%s/rp_filter", ifn);

@@ -295,6 +295,32 @@ int nl_link_set_master(struct nlh *h, const char *ifname, const char *master)
 	return link_change(h, ifname, edit_master, idx);
 }
 
+/* A bridge port in hairpin mode sends frames back out of the port they
+ * came in on: needed when a pod reaches itself through a service and the
+ * reply, NATed on the bridge, must return to the same port. */
+int nl_bridge_port_hairpin(struct nlh *h, const char *ifname, bool on)
+{
+	struct rtnl_link *port;
+	int idx = nl_link_index(h, ifname), ret;
+
+	if (idx < 0)
+		return idx;
+	/* A port's flags travel as AF_BRIDGE protocol info. */
+	port = rtnl_link_alloc();
+	if (!port)
+		return -ENOMEM;
+	rtnl_link_set_family(port, AF_BRIDGE);
+	rtnl_link_set_ifindex(port, idx);
+	if (on)
+		rtnl_link_bridge_set_flags(port, RTNL_BRIDGE_HAIRPIN_MODE);
+	else
+		rtnl_link_bridge_unset_flags(port, RTNL_BRIDGE_HAIRPIN_MODE);
+	nlh_begin(h);
+	ret = nlh_result(h, rtnl_link_change(h->sk, port, port, 0));
+	rtnl_link_put(port);
+	return ret;
+}
+
 int nl_link_del(struct nlh *h, const char *ifname)
 {
 	struct rtnl_link *link;

@@ -21,6 +21,7 @@ int nl_link_set_mac(struct nlh *h, const char *ifname, const uint8_t mac[6]);
 /* IFF_NOARP on or off (ip link set IF arp off|on). */
 int nl_link_set_noarp(struct nlh *h, const char *ifname, bool on);
 int nl_link_set_master(struct nlh *h, const char *ifname, const char *master);
+int nl_bridge_port_hairpin(struct nlh *h, const char *ifname, bool on);
 int nl_link_del(struct nlh *h, const char *ifname); /* 0 when absent */
 
 int nl_bridge_add(struct nlh *h, const char *name);
