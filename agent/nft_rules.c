@@ -74,7 +74,7 @@ static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
 	return h;
 }
 
-static uint32_t svc_hash(const char *ns, const char *name)
+uint32_t nft_svc_hash(const char *ns, const char *name)
 {
 	uint32_t h = 2166136261u;
 
@@ -105,7 +105,7 @@ void nft_svc_base(const char *ns, const char *name, char out[NFT_CHAIN_MAX])
 	sanitise(a, ns, NS_PART_MAX);
 	sanitise(b, name, NAME_PART_MAX);
 	snprintf(out, NFT_CHAIN_MAX, "svc-%s-%s-%08x", a, b,
-		 svc_hash(ns, name));
+		 nft_svc_hash(ns, name));
 }
 
 static const char *proto_name(uint8_t proto)
@@ -130,7 +130,7 @@ void nft_svc_chain(const struct proxy_service *s, size_t i,
 void nft_ep_chain(const struct proxy_service *s, size_t i, size_t j,
 		  char out[NFT_CHAIN_MAX])
 {
-	uint32_t h = 2166136261u, sh = svc_hash(s->ns, s->name);
+	uint32_t h = 2166136261u, sh = nft_svc_hash(s->ns, s->name);
 	uint32_t ip = s->backends[j];
 
 	h = fnv1a(h, &sh, sizeof(sh));
@@ -194,6 +194,7 @@ void nft_rules_init(struct nft_buf *b, enum nft_form form)
 		"flush chain " T " services\n"
 		"add rule " T " services ip daddr . meta l4proto . th dport vmap @service-ports\n"
 		"add rule " T " services ip daddr vmap @service-ips\n"
+		"%s"
 		"flush chain " T " mark-masq\n"
 		"add rule " T " mark-masq meta mark set meta mark | 0x%x\n"
 		"flush chain " T " nat-prerouting\n"
@@ -204,6 +205,11 @@ void nft_rules_init(struct nft_buf *b, enum nft_form form)
 		"add rule " T " nat-postrouting meta mark & 0x%x == 0 return\n"
 		"add rule " T " nat-postrouting meta mark set meta mark ^ 0x%x\n"
 		"add rule " T " nat-postrouting counter masquerade fully-random\n",
+		/* a previous agent of the other form: its chain goes out
+		 * of use with the hooks below; the linear form's own is
+		 * rewritten by its first change or prune */
+		form == NFT_FORM_LINEAR ? "" :
+			"flush chain " T " services-linear\n",
 		NFT_MASQ_MARK, target, target, NFT_MASQ_MARK, NFT_MASQ_MARK);
 }
 
@@ -329,9 +335,19 @@ static void svc_write(struct nft_buf *b, const struct proxy_service *s,
 	}
 	/* The worker itself as the client: its source would not be
 	 * routable back through the backend's reply path. */
-	nft_buf_printf(b, "add rule " T " %s fib saddr type local jump mark-masq\n"
-		       "add rule " T " %s counter numgen random mod %zu vmap {",
-		       chain, chain, s->n_backends);
+	nft_buf_printf(b, "add rule " T " %s fib saddr type local jump mark-masq\n",
+		       chain);
+	/* One endpoint: straight to it. An anonymous map per service would
+	 * cost more than the choice: the kernel finds a table's sets by
+	 * name in a list, so with ten thousand of them every set lookup
+	 * of a transaction (each map element added) walks them all. */
+	if (s->n_backends == 1) {
+		nft_ep_chain(s, i, 0, ep);
+		nft_buf_printf(b, "add rule " T " %s counter goto %s\n", chain, ep);
+		return;
+	}
+	nft_buf_printf(b, "add rule " T " %s counter numgen random mod %zu vmap {",
+		       chain, s->n_backends);
 	for (j = 0; j < s->n_backends; j++) {
 		nft_ep_chain(s, i, j, ep);
 		nft_buf_printf(b, "%s %zu : goto %s", j ? "," : "", j, ep);
@@ -445,6 +461,16 @@ static void linear_rule(struct nft_buf *b, const struct proxy_service *s,
 				       vip);
 		return;
 	}
+	if (s->n_backends == 1) {
+		/* one backend: no choice to make */
+		ip_str(s->backends[0], ip);
+		if (s->n_ports)
+			nft_buf_printf(b, " counter dnat to %s:%u\n", ip,
+				       s->ports[i].target_port);
+		else
+			nft_buf_printf(b, " counter dnat to %s\n", ip);
+		return;
+	}
 	nft_buf_printf(b, " counter dnat to numgen random mod %zu map {",
 		       s->n_backends);
 	for (j = 0; j < s->n_backends; j++) {
@@ -473,11 +499,72 @@ void nft_rules_linear(struct nft_buf *b, const struct proxy_service *const *svcs
 
 /* ---- leftovers of a previous agent ---- */
 
+#define UNDO_ELEM ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
+static bool hex8(const char *p, size_t len, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (len != 8)
+		return false;
+	for (size_t i = 0; i < 8; i++) {
+		char c = p[i];
+		uint32_t d;
+
+		if (c >= '0' && c <= '9')
+			d = (uint32_t)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (uint32_t)(c - 'a' + 10);
+		else
+			return false;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool digits(const char *p)
+{
+	if (!*p)
+		return false;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* The service hash one of our chain names carries; 0 when it has none
+ * (such a chain belongs to no service and is removed by a prune). */
+static uint32_t chain_owner(const char *name)
+{
+	const char *end, *dash;
+	uint32_t h = 0;
+
+	if (!strncmp(name, "ep-", 3)) {
+		dash = strchr(name + 3, '-');
+		if (!dash || !hex8(name + 3, (size_t)(dash - name - 3), &h))
+			return 0;
+		return h;
+	}
+	if (strncmp(name, "svc-", 4))
+		return 0;
+	end = name + strlen(name);
+	dash = strrchr(name, '-');
+	if ((!strncmp(dash, "-tcp", 4) || !strncmp(dash, "-udp", 4)) &&
+	    digits(dash + 4))
+		end = dash;
+	if (end - name < 4 + 9 || end[-9] != '-' || !hex8(end - 8, 8, &h))
+		return 0;
+	return h;
+}
+
 int nft_inventory_add_chain(struct nft_inventory *inv, const char *name)
 {
+	struct nft_inv_chain *c;
+
 	if (strlen(name) >= NFT_CHAIN_MAX)
 		return -EINVAL;
-	if (inv->n_chains == inv->cap_chains) {
+	if (inv->len_chains == inv->cap_chains) {
 		size_t cap = inv->cap_chains ? inv->cap_chains * 2 : 64;
 		void *p = realloc(inv->chains, cap * sizeof(*inv->chains));
 
@@ -486,7 +573,13 @@ int nft_inventory_add_chain(struct nft_inventory *inv, const char *name)
 		inv->chains = p;
 		inv->cap_chains = cap;
 	}
-	snprintf(inv->chains[inv->n_chains++], NFT_CHAIN_MAX, "%s", name);
+	c = &inv->chains[inv->len_chains++];
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->owner = chain_owner(name);
+	c->gone = false;
+	inv->n_chains++;
+	inv->sorted = false;
+	nft_inventory_commit(inv);
 	return 0;
 }
 
@@ -498,7 +591,7 @@ int nft_inventory_add_elem(struct nft_inventory *inv, const char *map,
 	if (strlen(map) >= sizeof(e->map) || strlen(key) >= sizeof(e->key) ||
 	    strlen(target) >= sizeof(e->target))
 		return -EINVAL;
-	if (inv->n_elems == inv->cap_elems) {
+	if (inv->len_elems == inv->cap_elems) {
 		size_t cap = inv->cap_elems ? inv->cap_elems * 2 : 64;
 		void *p = realloc(inv->elems, cap * sizeof(*inv->elems));
 
@@ -507,10 +600,15 @@ int nft_inventory_add_elem(struct nft_inventory *inv, const char *map,
 		inv->elems = p;
 		inv->cap_elems = cap;
 	}
-	e = &inv->elems[inv->n_elems++];
+	e = &inv->elems[inv->len_elems++];
 	snprintf(e->map, sizeof(e->map), "%s", map);
 	snprintf(e->key, sizeof(e->key), "%s", key);
 	snprintf(e->target, sizeof(e->target), "%s", target);
+	e->owner = chain_owner(target);
+	e->gone = false;
+	inv->n_elems++;
+	inv->sorted = false;
+	nft_inventory_commit(inv);
 	return 0;
 }
 
@@ -518,35 +616,114 @@ void nft_inventory_free(struct nft_inventory *inv)
 {
 	free(inv->chains);
 	free(inv->elems);
+	free(inv->undo);
 	memset(inv, 0, sizeof(*inv));
 }
+
+void nft_inventory_commit(struct nft_inventory *inv)
+{
+	inv->n_undo = 0;
+}
+
+void nft_inventory_rollback(struct nft_inventory *inv)
+{
+	for (size_t i = 0; i < inv->n_undo; i++) {
+		size_t k = inv->undo[i];
+
+		if (k & UNDO_ELEM) {
+			inv->elems[k & ~UNDO_ELEM].gone = false;
+			inv->n_elems++;
+		} else {
+			inv->chains[k].gone = false;
+			inv->n_chains++;
+		}
+	}
+	inv->n_undo = 0;
+}
+
+/* Marks entry k gone, remembering it for a rollback; -ENOMEM. */
+static int forget(struct nft_inventory *inv, size_t k)
+{
+	if (inv->n_undo == inv->cap_undo) {
+		size_t cap = inv->cap_undo ? inv->cap_undo * 2 : 64;
+		size_t *p = realloc(inv->undo, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		inv->undo = p;
+		inv->cap_undo = cap;
+	}
+	inv->undo[inv->n_undo++] = k;
+	if (k & UNDO_ELEM) {
+		inv->elems[k & ~UNDO_ELEM].gone = true;
+		inv->n_elems--;
+	} else {
+		inv->chains[k].gone = true;
+		inv->n_chains--;
+	}
+	return 0;
+}
+
+static void forget_or_fail(struct nft_buf *b, struct nft_inventory *inv,
+			   size_t k)
+{
+	if (forget(inv, k) && !b->err)
+		b->err = -ENOMEM;
+}
+
+static int cmp_chain(const void *a, const void *b)
+{
+	uint32_t x = ((const struct nft_inv_chain *)a)->owner;
+	uint32_t y = ((const struct nft_inv_chain *)b)->owner;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_elem(const void *a, const void *b)
+{
+	uint32_t x = ((const struct nft_elem *)a)->owner;
+	uint32_t y = ((const struct nft_elem *)b)->owner;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorting moves entries: only with nothing to roll back. */
+static void sort_inventory(struct nft_inventory *inv)
+{
+	if (inv->sorted)
+		return;
+	nft_inventory_commit(inv);
+	if (inv->len_chains)
+		qsort(inv->chains, inv->len_chains, sizeof(*inv->chains), cmp_chain);
+	if (inv->len_elems)
+		qsort(inv->elems, inv->len_elems, sizeof(*inv->elems), cmp_elem);
+	inv->sorted = true;
+}
+
+/* The first index of a sorted array whose owner is not below h. */
+#define LOWER_BOUND(arr, len, h) ({					\
+	size_t lo_ = 0, hi_ = (len);					\
+	while (lo_ < hi_) {						\
+		size_t mid_ = lo_ + (hi_ - lo_) / 2;			\
+		if ((arr)[mid_].owner < (h))				\
+			lo_ = mid_ + 1;					\
+		else							\
+			hi_ = mid_;					\
+	}								\
+	lo_;								\
+})
 
 /* Is chain a service chain of the service whose base is base? */
 static bool owns_svc(const char *base, const char *chain)
 {
 	size_t n = strlen(base);
-	const char *p;
 
 	if (strncmp(chain, base, n))
 		return false;
 	if (!chain[n])
 		return true;
-	p = chain + n;
-	if (strncmp(p, "-tcp", 4) && strncmp(p, "-udp", 4))
-		return false;
-	p += 4;
-	if (!*p)
-		return false;
-	for (; *p; p++)
-		if (*p < '0' || *p > '9')
-			return false;
-	return true;
-}
-
-static bool owns(const char *base, const char *ep_prefix, const char *chain)
-{
-	return owns_svc(base, chain) ||
-	       !strncmp(chain, ep_prefix, strlen(ep_prefix));
+	return (!strncmp(chain + n, "-tcp", 4) || !strncmp(chain + n, "-udp", 4)) &&
+	       digits(chain + n + 4);
 }
 
 static bool keeps_chain(const struct proxy_service *keep, const char *chain)
@@ -586,46 +763,92 @@ static bool keeps_elem(const struct proxy_service *keep,
 	return false;
 }
 
+static void delete_elem(struct nft_buf *b, const struct nft_elem *e)
+{
+	nft_buf_printf(b, "delete element " T " %s { %s }\n", e->map, e->key);
+}
+
+/* Service chains hold the jumps to endpoint chains: flushed first. */
+static void delete_svc_chain(struct nft_buf *b, const char *c)
+{
+	nft_buf_printf(b, "flush chain " T " %s\ndelete chain " T " %s\n", c, c);
+}
+
 void nft_rules_sweep(struct nft_buf *b, struct nft_inventory *inv,
 		     const char *ns, const char *name,
 		     const struct proxy_service *keep)
 {
 	char base[NFT_CHAIN_MAX], ep[NFT_CHAIN_MAX];
-	size_t i;
+	uint32_t h = nft_svc_hash(ns, name);
+	size_t i, first_e, first_c;
 
+	if (!inv->n_chains && !inv->n_elems)
+		return;
+	sort_inventory(inv);
 	nft_svc_base(ns, name, base);
-	snprintf(ep, sizeof(ep), "ep-%08x-", svc_hash(ns, name));
-	for (i = 0; i < inv->n_elems;) {
+	snprintf(ep, sizeof(ep), "ep-%08x-", h);
+	first_e = LOWER_BOUND(inv->elems, inv->len_elems, h);
+	first_c = LOWER_BOUND(inv->chains, inv->len_chains, h);
+	for (i = first_e; i < inv->len_elems && inv->elems[i].owner == h; i++) {
 		struct nft_elem *e = &inv->elems[i];
 
-		if (!owns_svc(base, e->target)) {
-			i++;
+		if (e->gone || !owns_svc(base, e->target))
 			continue;
-		}
 		if (!keeps_elem(keep, e))
-			nft_buf_printf(b, "delete element " T " %s { %s }\n",
-				       e->map, e->key);
-		*e = inv->elems[--inv->n_elems];
+			delete_elem(b, e);
+		forget_or_fail(b, inv, i | UNDO_ELEM);
 	}
-	/* service chains first: they hold the jumps to the endpoint chains */
-	for (i = 0; i < inv->n_chains; i++) {
-		const char *c = inv->chains[i];
+	for (i = first_c; i < inv->len_chains && inv->chains[i].owner == h; i++) {
+		const char *c = inv->chains[i].name;
 
-		if (owns_svc(base, c) && !keeps_chain(keep, c))
-			nft_buf_printf(b, "flush chain " T " %s\n"
-				       "delete chain " T " %s\n", c, c);
+		if (!inv->chains[i].gone && owns_svc(base, c) && !keeps_chain(keep, c))
+			delete_svc_chain(b, c);
 	}
-	for (i = 0; i < inv->n_chains; i++) {
-		const char *c = inv->chains[i];
+	for (i = first_c; i < inv->len_chains && inv->chains[i].owner == h; i++) {
+		const char *c = inv->chains[i].name;
 
-		if (!strncmp(c, ep, strlen(ep)) && !keeps_chain(keep, c))
+		if (!inv->chains[i].gone && !strncmp(c, ep, strlen(ep)) &&
+		    !keeps_chain(keep, c))
 			nft_buf_printf(b, "delete chain " T " %s\n", c);
 	}
-	for (i = 0; i < inv->n_chains;) {
-		if (owns(base, ep, inv->chains[i]))
-			memmove(inv->chains[i], inv->chains[--inv->n_chains],
-			       NFT_CHAIN_MAX);
-		else
-			i++;
+	for (i = first_c; i < inv->len_chains && inv->chains[i].owner == h; i++) {
+		const char *c = inv->chains[i].name;
+
+		if (!inv->chains[i].gone &&
+		    (owns_svc(base, c) || !strncmp(c, ep, strlen(ep))))
+			forget_or_fail(b, inv, i);
 	}
+}
+
+static bool prunes(const struct nft_inventory *inv, bool elem, size_t i,
+		   bool (*kept)(uint32_t owner, void *ctx), void *ctx)
+{
+	uint32_t owner = elem ? inv->elems[i].owner : inv->chains[i].owner;
+	bool gone = elem ? inv->elems[i].gone : inv->chains[i].gone;
+
+	return !gone && (!kept || !kept(owner, ctx));
+}
+
+void nft_rules_prune(struct nft_buf *b, struct nft_inventory *inv,
+		     bool (*kept)(uint32_t owner, void *ctx), void *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < inv->len_elems; i++)
+		if (prunes(inv, true, i, kept, ctx)) {
+			delete_elem(b, &inv->elems[i]);
+			forget_or_fail(b, inv, i | UNDO_ELEM);
+		}
+	for (i = 0; i < inv->len_chains; i++)
+		if (prunes(inv, false, i, kept, ctx) &&
+		    !strncmp(inv->chains[i].name, "svc-", 4))
+			delete_svc_chain(b, inv->chains[i].name);
+	for (i = 0; i < inv->len_chains; i++)
+		if (prunes(inv, false, i, kept, ctx) &&
+		    strncmp(inv->chains[i].name, "svc-", 4))
+			nft_buf_printf(b, "delete chain " T " %s\n",
+				       inv->chains[i].name);
+	for (i = 0; i < inv->len_chains; i++)
+		if (prunes(inv, false, i, kept, ctx))
+			forget_or_fail(b, inv, i);
 }

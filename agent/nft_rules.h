@@ -8,7 +8,8 @@
  *   chain services     both vmap lookups; nat prerouting/output jump here
  *   chain svc-<ns>-<name>-<hash>[-<proto><port>]
  *                      one per service port: counter, numgen random mod N
- *                      vmap to the endpoint chains; with no backends it
+ *                      vmap to the endpoint chains (one endpoint: a goto
+ *                      to it, no anonymous map); with no backends it
  *                      rejects (tcp reset / icmp port-unreachable)
  *   chain ep-<svchash>-<hash>
  *                      one per service port and backend: marks hairpin
@@ -24,6 +25,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "proxy.h"
 
@@ -49,6 +51,8 @@ enum nft_form {
 	NFT_FORM_LINEAR,  /* one rule per service port in chain services-linear */
 };
 
+/* The hash of a service's raw ns/name that its chain names carry. */
+uint32_t nft_svc_hash(const char *ns, const char *name);
 /* "svc-<ns>-<name>-<hash>": ns and name reduced to [A-Za-z0-9_.-] and
  * bounded; the hash (of the raw ns/name) keeps the name unique. */
 void nft_svc_base(const char *ns, const char *name, char out[NFT_CHAIN_MAX]);
@@ -74,26 +78,46 @@ int nft_rules_service(struct nft_buf *b, const struct proxy_service *old,
 /* Removes everything of service old. */
 void nft_rules_service_del(struct nft_buf *b, const struct proxy_service *old);
 
-/* The linear form (benchmark baseline): rewrites chain services-linear
- * with one rule per service port:
+/* The linear form (the course's original, kept for comparison): rewrites
+ * chain services-linear with one rule per service port, in the order
+ * given:
  *   ip daddr V tcp dport P counter dnat to numgen random mod N map {...}:T */
 void nft_rules_linear(struct nft_buf *b, const struct proxy_service *const *svcs,
 		      size_t n);
 
 /* What a previous agent left in the table (read once by init), so the
  * first service_set / service_del of each service after a restart can
- * remove that service's leftovers in the same transaction. */
+ * remove that service's leftovers in the same transaction, and a prune
+ * after the first resync removes those of services that are gone.
+ * Every object is filed under its owner, the service hash its name
+ * carries (svc-<base>-<hash>[-<proto><port>], ep-<hash>-*), so finding a
+ * service's objects among tens of thousands is a binary search. */
+struct nft_inv_chain {
+	char name[NFT_CHAIN_MAX];
+	uint32_t owner;
+	bool gone;                  /* removed by a sweep or a prune */
+};
+
 struct nft_elem {
 	char map[16];               /* "service-ports" or "service-ips" */
 	char key[48];               /* "100.64.10.1 . tcp . 80" or "100.64.10.1" */
 	char target[NFT_CHAIN_MAX]; /* the goto chain */
+	uint32_t owner;             /* the target's */
+	bool gone;
 };
 
 struct nft_inventory {
-	char (*chains)[NFT_CHAIN_MAX];
-	size_t n_chains, cap_chains;
+	struct nft_inv_chain *chains;
+	size_t n_chains;            /* not gone */
+	size_t len_chains, cap_chains;
 	struct nft_elem *elems;
-	size_t n_elems, cap_elems;
+	size_t n_elems;             /* not gone */
+	size_t len_elems, cap_elems;
+	bool sorted;                /* both arrays by owner */
+	/* What sweeps and prunes removed since the last commit: entries
+	 * (elements with the top bit set) to bring back on a rollback. */
+	size_t *undo;
+	size_t n_undo, cap_undo;
 };
 
 /* Both return 0 or -ENOMEM (-EINVAL when a name does not fit). */
@@ -101,6 +125,10 @@ int nft_inventory_add_chain(struct nft_inventory *inv, const char *name);
 int nft_inventory_add_elem(struct nft_inventory *inv, const char *map,
 			   const char *key, const char *target);
 void nft_inventory_free(struct nft_inventory *inv);
+/* After the transaction holding the deletions went in: they stay. */
+void nft_inventory_commit(struct nft_inventory *inv);
+/* After it failed: what was removed since the last commit is back. */
+void nft_inventory_rollback(struct nft_inventory *inv);
 /* Emits the deletion of what inv holds of service ns/name and keep (the
  * service as now wanted, NULL when it is deleted) does not contain, and
  * forgets every object of ns/name from inv. Objects are recognised by
@@ -108,6 +136,11 @@ void nft_inventory_free(struct nft_inventory *inv);
 void nft_rules_sweep(struct nft_buf *b, struct nft_inventory *inv,
 		     const char *ns, const char *name,
 		     const struct proxy_service *keep);
+/* Emits the deletion of every object of inv whose owner kept() refuses
+ * (kept NULL: every object), and forgets them: the leftovers of services
+ * deleted while no agent ran. */
+void nft_rules_prune(struct nft_buf *b, struct nft_inventory *inv,
+		     bool (*kept)(uint32_t owner, void *ctx), void *ctx);
 
 /* Validates what the rule builder relies on (names, ports, protocols,
  * counts). Returns 0 or -EINVAL. */

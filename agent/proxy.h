@@ -3,15 +3,25 @@
  * implementations: proxy "bpf" (proxy_bpf.c: VIP lookup, backend choice,
  * DNAT and connection tracking in the tc programs, plus socket-level
  * balancing for the worker's own connections) and proxy "nft"
- * (proxy_nft.c: kube-proxy's nftables structure through libnftables).
+ * (proxy_nft.c: kube-proxy's nftables structure through libnftables);
+ * proxy "nft-linear" (proxy_nft.c too) is the course's original form, one
+ * rule per service port in one chain, kept for comparison.
  *
  * The agent computes each service's backends from the pods in etcd (see
  * services.h) and calls service_set whenever a service or its backends
  * change; implementations apply only the difference and never disturb
- * other services. All calls return 0 or -errno and are idempotent. */
+ * other services. All calls return 0 or -errno and are idempotent.
+ *
+ * Many changes at once (a resync, a burst of etcd events) go between
+ * batch_begin and batch_commit, so an implementation may apply them
+ * together (proxy nft: one transaction instead of one per service). After
+ * a full resync, prune removes whatever is installed for services that no
+ * longer exist, including what a previous agent left (services deleted
+ * while no agent ran). */
 #ifndef KNETSIM_AGENT_PROXY_H
 #define KNETSIM_AGENT_PROXY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +62,12 @@ struct proxy_config {
 	uint32_t underlay_ip;
 };
 
+/* A service's identity. */
+struct proxy_key {
+	char ns[PROXY_NAME_MAX + 1];
+	char name[PROXY_NAME_MAX + 1];
+};
+
 struct proxy_ops {
 	const char *name;
 	int (*init)(const struct proxy_config *cfg);
@@ -60,9 +76,22 @@ struct proxy_ops {
 	int (*service_del)(const char *ns, const char *name);
 	/* Leaves everything installed. */
 	void (*close)(void);
+	/* Optional (NULL: every call applies at once). Inside a batch,
+	 * service_set and service_del validate and may defer; batch_commit
+	 * applies what was deferred, logs each service that failed, and
+	 * returns the first error. */
+	int (*batch_begin)(void);
+	int (*batch_commit)(void);
+	/* Removes every service installed, by this process or a previous
+	 * one, whose ns/name is not among keep[0..n-1]. */
+	int (*prune)(const struct proxy_key *keep, size_t n);
+	/* Packets must cross the worker's IP stack (netfilter) to be
+	 * balanced: the routing datapath may not bypass it. */
+	bool via_stack;
 };
 
 extern const struct proxy_ops proxy_bpf_ops;
 extern const struct proxy_ops proxy_nft_ops;
+extern const struct proxy_ops proxy_nft_linear_ops;
 
 #endif

@@ -32,6 +32,7 @@
 #include "knetsim/paths.h"
 #include "log.h"
 #include "proxy.h"
+#include "svc_index.h"
 
 struct bpf_svc {
 	struct proxy_service s;
@@ -41,14 +42,14 @@ struct bpf_svc {
 static struct dp *dp;
 static struct bpf_svc **svcs;
 static size_t n_svcs, cap_svcs;
+static struct svc_index ix;     /* ns/name -> position in svcs */
 static __u32 next_id = 1;
 
 static long find(const char *ns, const char *name)
 {
-	for (size_t i = 0; i < n_svcs; i++)
-		if (!strcmp(svcs[i]->s.ns, ns) && !strcmp(svcs[i]->s.name, name))
-			return (long)i;
-	return -1;
+	size_t i;
+
+	return svc_index_get(&ix, ns, name, &i) ? (long)i : -1;
 }
 
 static void bpf_close(void)
@@ -58,6 +59,7 @@ static void bpf_close(void)
 	free(svcs);
 	svcs = NULL;
 	n_svcs = cap_svcs = 0;
+	svc_index_free(&ix);
 	dp_close(dp);
 	dp = NULL;
 }
@@ -289,8 +291,10 @@ static int remember(long i, const struct proxy_service *s, __u32 id)
 		cap_svcs = cap;
 	}
 	copy = malloc(sizeof(*copy));
-	if (!copy)
+	if (!copy || svc_index_put(&ix, s->ns, s->name, n_svcs)) {
+		free(copy);
 		return -ENOMEM;
+	}
 	copy->s = *s;
 	copy->id = id;
 	svcs[n_svcs++] = copy;
@@ -377,9 +381,311 @@ static int bpf_service_del(const char *ns, const char *name)
 			strerror(-err));
 		return err;
 	}
+	svc_index_del(&ix, ns, name);
 	free(e);
 	svcs[i] = svcs[--n_svcs];
+	if ((size_t)i < n_svcs)
+		svc_index_put(&ix, svcs[i]->s.ns, svcs[i]->s.name, (size_t)i);
 	return 0;
+}
+
+/* ---- prune: what no installed service accounts for ---- */
+
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct lb_service_key));
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct live {
+	struct lb_service_key *keys;    /* sorted */
+	size_t n_keys;
+	__u32 *ids;                     /* sorted */
+	size_t n_ids;
+};
+
+static int live_collect(struct live *l)
+{
+	size_t n = 0;
+	__be16 t;
+
+	for (size_t i = 0; i < n_svcs; i++)
+		n += n_keys(&svcs[i]->s);
+	l->keys = calloc(n ? n : 1, sizeof(*l->keys));
+	l->ids = calloc(n_svcs ? n_svcs : 1, sizeof(*l->ids));
+	if (!l->keys || !l->ids)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_svcs; i++) {
+		for (size_t j = 0; j < n_keys(&svcs[i]->s); j++)
+			l->keys[l->n_keys++] = key_of(&svcs[i]->s, j, &t);
+		l->ids[l->n_ids++] = svcs[i]->id;
+	}
+	qsort(l->keys, l->n_keys, sizeof(*l->keys), cmp_key);
+	qsort(l->ids, l->n_ids, sizeof(*l->ids), cmp_id);
+	return 0;
+}
+
+static int live_id(const struct live *l, __u32 id)
+{
+	return bsearch(&id, l->ids, l->n_ids, sizeof(id), cmp_id) != NULL;
+}
+
+/* A service entry of no installed service goes, and with it (unless its
+ * id is a live service's) its connections and backend slots. */
+static int prune_entry(const struct live *l, const struct lb_service_key *k,
+		       const struct lb_service *v)
+{
+	int bfd = dp_map_fd(dp, LB_PIN_BACKENDS);
+	int err = dp_lb_service_del(dp, k);
+
+	if (err && err != -ENOENT)
+		return err;
+	if (live_id(l, v->id) || bfd < 0)
+		return 0;
+	for (__u32 slot = 0; slot < v->count; slot++) {
+		struct lb_backend_key bk = { .id = v->id, .slot = slot };
+		struct lb_backend b;
+
+		if (bpf_map_lookup_elem(bfd, &bk, &b) == 0 && b.ip) {
+			err = dp_lb_ct_flush_backend(dp, v->id, k->vip, b.ip);
+			if (err)
+				return err;
+		}
+	}
+	return dp_lb_backends_set(dp, v->id, NULL, 0, v->count, 0);
+}
+
+/* Every entry of hash map fd: keys and values back to back in *buf
+ * (ksize + vsize each), *n of them. In batches of a few thousand entries
+ * per syscall (a key walk costs two syscalls an entry: a second or so for
+ * ten thousand services here), else, where the kernel has no batches,
+ * entry by entry. */
+#define READ_CHUNK 4096
+
+static int read_entries_walk(int fd, size_t ksize, size_t vsize,
+			     unsigned char **buf, size_t *n)
+{
+	unsigned char key[64], next[64], *tmp;
+	size_t cap = 0;
+	void *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, ksize);
+		prev = key;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(*buf, cap * (ksize + vsize));
+			if (!tmp)
+				return -ENOMEM;
+			*buf = tmp;
+		}
+		if (bpf_map_lookup_elem(fd, key, *buf + *n * (ksize + vsize) + ksize))
+			continue;
+		memcpy(*buf + *n * (ksize + vsize), key, ksize);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int read_entries(int fd, size_t ksize, size_t vsize,
+			unsigned char **buf, size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	unsigned char *keys = NULL, *vals = NULL, *tmp;
+	__u64 in_tok = 0, out_tok = 0;
+	size_t cap = 0;
+	int err = 0;
+	bool first = true;
+
+	*buf = NULL;
+	*n = 0;
+	if (ksize > 64 || vsize > 64)
+		return -EINVAL;
+	for (;;) {
+		__u32 count = READ_CHUNK;
+
+		if (*n + READ_CHUNK > cap) {
+			cap = *n + READ_CHUNK;
+			tmp = realloc(keys, cap * ksize);
+			if (tmp)
+				keys = tmp;
+			tmp = tmp ? realloc(vals, cap * vsize) : NULL;
+			if (tmp)
+				vals = tmp;
+			if (!tmp) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in_tok, &out_tok,
+					   keys + *n * ksize, vals + *n * vsize,
+					   &count, &opts);
+		err = err < 0 ? -errno : 0;
+		if (!err || err == -ENOENT)
+			*n += count;
+		if (err == -ENOENT) {           /* the last batch */
+			err = 0;
+			break;
+		}
+		if (err)
+			break;
+		in_tok = out_tok;
+		first = false;
+	}
+	if (!err) {
+		/* interleave: key, value, key, value... */
+		*buf = malloc((*n ? *n : 1) * (ksize + vsize));
+		if (!*buf)
+			err = -ENOMEM;
+		for (size_t i = 0; !err && i < *n; i++) {
+			memcpy(*buf + i * (ksize + vsize), keys + i * ksize, ksize);
+			memcpy(*buf + i * (ksize + vsize) + ksize, vals + i * vsize, vsize);
+		}
+	}
+	free(keys);
+	free(vals);
+	if (err == -EINVAL || err == -EOPNOTSUPP || err == -ENOTSUP) {
+		free(*buf);
+		*buf = NULL;
+		*n = 0;
+		err = read_entries_walk(fd, ksize, vsize, buf, n);
+	}
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+		*n = 0;
+	}
+	return err;
+}
+
+/* Deletes the entries of map fd whose keys keep() refuses. */
+static int prune_map(int fd, size_t ksize, size_t vsize,
+		     int (*keep)(const struct live *l, const void *k),
+		     const struct live *l)
+{
+	unsigned char *buf;
+	size_t n;
+	int err;
+
+	if (fd < 0)
+		return 0;
+	err = read_entries(fd, ksize, vsize, &buf, &n);
+	for (size_t i = 0; i < n && !err; i++) {
+		const void *k = buf + i * (ksize + vsize);
+
+		if (!keep(l, k) && bpf_map_delete_elem(fd, k) < 0 && errno != ENOENT)
+			err = -errno;
+	}
+	free(buf);
+	return err;
+}
+
+static int keep_backend(const struct live *l, const void *k)
+{
+	return live_id(l, ((const struct lb_backend_key *)k)->id);
+}
+
+/* Maglev tables of ids no service uses (a key walk: at most
+ * LB_MAX_MAGLEV entries, and their values are 64 KiB). */
+static int prune_maglev(const struct live *l)
+{
+	int fd = dp_map_fd(dp, LB_PIN_MAGLEV);
+	__u32 *ids = NULL, *tmp, key, *prev = NULL;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	if (fd < 0)
+		return 0;
+	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
+		prev = &key;
+		if (live_id(l, key))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			tmp = realloc(ids, cap * sizeof(*ids));
+			if (!tmp) {
+				free(ids);
+				return -ENOMEM;
+			}
+			ids = tmp;
+		}
+		ids[n++] = key;
+	}
+	for (size_t i = 0; i < n && !err; i++)
+		if (bpf_map_delete_elem(fd, &ids[i]) < 0 && errno != ENOENT)
+			err = -errno;
+	free(ids);
+	return err;
+}
+
+static int prune_entries(const struct live *l)
+{
+	const size_t ks = sizeof(struct lb_service_key), vs = sizeof(struct lb_service);
+	int fd = dp_map_fd(dp, LB_PIN_SERVICES);
+	unsigned char *buf;
+	size_t n, stale = 0;
+	int err;
+
+	if (fd < 0)
+		return 0;
+	err = read_entries(fd, ks, vs, &buf, &n);
+	for (size_t i = 0; i < n && !err; i++) {
+		struct lb_service_key k;
+		struct lb_service v;
+
+		memcpy(&k, buf + i * (ks + vs), ks);
+		memcpy(&v, buf + i * (ks + vs) + ks, vs);
+		if (bsearch(&k, l->keys, l->n_keys, sizeof(k), cmp_key))
+			continue;
+		err = prune_entry(l, &k, &v);
+		stale++;
+	}
+	if (stale)
+		log_info("proxy bpf: %zu service entries of no service removed", stale);
+	free(buf);
+	return err;
+}
+
+static int bpf_prune(const struct proxy_key *keep, size_t n)
+{
+	struct live l = { 0 };
+	struct svc_index want;
+	int err = 0;
+
+	if (!dp)
+		return -ENOTCONN;
+	if (n && !keep)
+		return -EINVAL;
+	svc_index_init(&want);
+	for (size_t i = 0; i < n && !err; i++)
+		err = svc_index_put(&want, keep[i].ns, keep[i].name, i);
+	/* installed by this process, no longer wanted */
+	for (size_t i = n_svcs; i-- > 0 && !err;)
+		if (!svc_index_get(&want, svcs[i]->s.ns, svcs[i]->s.name, NULL))
+			err = bpf_service_del(svcs[i]->s.ns, svcs[i]->s.name);
+	svc_index_free(&want);
+	if (!err)
+		err = live_collect(&l);
+	if (!err)
+		err = prune_entries(&l);
+	if (!err)
+		err = prune_map(dp_map_fd(dp, LB_PIN_BACKENDS),
+				sizeof(struct lb_backend_key),
+				sizeof(struct lb_backend), keep_backend, &l);
+	/* the tables are 64 KiB each: keys only */
+	if (!err)
+		err = prune_maglev(&l);
+	free(l.keys);
+	free(l.ids);
+	if (err)
+		log_err("proxy bpf: prune: %s", strerror(-err));
+	return err;
 }
 
 const struct proxy_ops proxy_bpf_ops = {
@@ -388,4 +694,5 @@ const struct proxy_ops proxy_bpf_ops = {
 	.service_set = bpf_service_set,
 	.service_del = bpf_service_del,
 	.close = bpf_close,
+	.prune = bpf_prune,
 };

@@ -111,5 +111,9 @@ int svc_store_event(struct svc_store *st, const struct etcd_event *ev,
 int svc_store_reset(struct svc_store *st, const struct etcd_kv *kvs,
 		    size_t n_kvs, struct svc_change **ch, size_t *n);
 size_t svc_store_count(const struct svc_store *st);
+/* Service i (0 <= i < count) as last computed; NULL past the end. The
+ * order changes when services are removed. */
+const struct proxy_service *svc_store_at(const struct svc_store *st,
+					 size_t i);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "services.h"
+#include "svc_index.h"
 
 struct svc_entry {
 	struct svc_spec spec;
@@ -16,14 +17,15 @@ struct svc_entry {
 
 struct svc_store {
 	struct svc_entry *svcs;
-	size_t n_svcs;
+	size_t n_svcs, cap_svcs;
+	struct svc_index ix;            /* ns/name -> position in svcs */
 	struct svc_pod *pods;
 	size_t n_pods;
 };
 
 struct changes {
 	struct svc_change *v;
-	size_t n;
+	size_t n, cap;
 };
 
 struct svc_store *svc_store_new(void)
@@ -35,9 +37,10 @@ static void clear(struct svc_store *st)
 {
 	free(st->svcs);
 	free(st->pods);
+	svc_index_free(&st->ix);
 	st->svcs = NULL;
 	st->pods = NULL;
-	st->n_svcs = st->n_pods = 0;
+	st->n_svcs = st->cap_svcs = st->n_pods = 0;
 }
 
 void svc_store_free(struct svc_store *st)
@@ -53,11 +56,36 @@ size_t svc_store_count(const struct svc_store *st)
 	return st->n_svcs;
 }
 
+const struct proxy_service *svc_store_at(const struct svc_store *st,
+					 size_t i)
+{
+	return i < st->n_svcs ? &st->svcs[i].cur : NULL;
+}
+
+/* Array v (n elements of size sz, room for *cap) with room for one more:
+ * the capacity doubles (from one: most events change one service, and
+ * elements are kilobytes). NULL when out of memory (v is left as is). */
+static void *reserve(void *v, size_t n, size_t *cap, size_t sz)
+{
+	size_t c = *cap ? *cap * 2 : 1;
+
+	if (n < *cap)
+		return v;
+	v = realloc(v, c * sz);
+	if (v)
+		*cap = c;
+	return v;
+}
+
+/* Records a change in c (NULL: nobody wants the list). */
 static int add_change(struct changes *c, bool deleted,
 		      const struct proxy_service *s)
 {
-	struct svc_change *tmp = realloc(c->v, (c->n + 1) * sizeof(*tmp));
+	struct svc_change *tmp;
 
+	if (!c)
+		return 0;
+	tmp = reserve(c->v, c->n, &c->cap, sizeof(*tmp));
 	if (!tmp)
 		return -ENOMEM;
 	c->v = tmp;
@@ -76,11 +104,9 @@ static int add_change(struct changes *c, bool deleted,
 static ssize_t find_svc(const struct svc_store *st, const char *ns,
 			const char *name)
 {
-	for (size_t i = 0; i < st->n_svcs; i++)
-		if (!strcmp(st->svcs[i].spec.ns, ns) &&
-		    !strcmp(st->svcs[i].spec.name, name))
-			return (ssize_t)i;
-	return -1;
+	size_t i;
+
+	return svc_index_get(&st->ix, ns, name, &i) ? (ssize_t)i : -1;
 }
 
 static ssize_t find_pod(const struct svc_store *st, const char *ns,
@@ -112,9 +138,17 @@ static int recompute_all(struct svc_store *st, struct changes *c)
 	return ret;
 }
 
+/* The last entry moves into the hole; the index follows it. */
 static void remove_svc(struct svc_store *st, size_t i)
 {
-	st->svcs[i] = st->svcs[--st->n_svcs];
+	struct svc_entry *e = &st->svcs[i];
+
+	svc_index_del(&st->ix, e->spec.ns, e->spec.name);
+	if (i != --st->n_svcs) {
+		*e = st->svcs[st->n_svcs];
+		/* cannot fail: the key is there, only its value changes */
+		svc_index_put(&st->ix, e->spec.ns, e->spec.name, i);
+	}
 }
 
 static int svc_put(struct svc_store *st, const char *ns, const char *name,
@@ -143,14 +177,15 @@ static int svc_put(struct svc_store *st, const char *ns, const char *name,
 		return ret;
 	}
 	if (i < 0) {
-		tmp = realloc(st->svcs, (st->n_svcs + 1) * sizeof(*tmp));
-		if (!tmp) {
+		tmp = reserve(st->svcs, st->n_svcs, &st->cap_svcs, sizeof(*tmp));
+		if (tmp)
+			st->svcs = tmp;
+		if (!tmp || svc_index_put(&st->ix, ns, name, st->n_svcs)) {
 			free(spec);
 			return -ENOMEM;
 		}
-		st->svcs = tmp;
 		i = (ssize_t)st->n_svcs++;
-		memset(&st->svcs[i], 0, sizeof(st->svcs[i]));
+		memset(&tmp[i], 0, sizeof(tmp[i]));
 		/* Never equal to a computed form: the first compute is a change. */
 		st->svcs[i].cur.vip = ~spec->vip;
 	}
@@ -247,7 +282,7 @@ int svc_store_reset(struct svc_store *st, const struct etcd_kv *kvs,
 		    size_t n_kvs, struct svc_change **ch, size_t *n)
 {
 	struct svc_store fresh = { 0 };
-	struct changes c = { 0 }, ignored = { 0 };
+	struct changes c = { 0 };
 	int ret = 0;
 
 	*ch = NULL;
@@ -261,9 +296,8 @@ int svc_store_reset(struct svc_store *st, const struct etcd_kv *kvs,
 			    (kind == 'p') != (pass == 0))
 				continue;
 			ret = apply(&fresh, true, kvs[i].key, kvs[i].val,
-				    kvs[i].len, &ignored, NULL, 0);
+				    kvs[i].len, NULL, NULL, 0);
 		}
-	free(ignored.v);
 	/* Differences with what was installed. */
 	for (size_t i = 0; i < st->n_svcs && !ret; i++)
 		if (find_svc(&fresh, st->svcs[i].spec.ns, st->svcs[i].spec.name) < 0)

@@ -13,6 +13,7 @@
 #include "etcd.h"
 #include "etcd_cluster.h"
 #include "log.h"
+#include "service_load.h"
 #include "services_store.h"
 #include "state.h"
 #include "topology.h"
@@ -25,7 +26,9 @@ static void service_usage(FILE *f)
 		"           [--algorithm random|maglev] [--cluster C] [--name SIM]\n"
 		"       knetsim service del NAME [--cluster C] [--name SIM]\n"
 		"       knetsim service list [-j] [--name SIM]\n"
-		"  No --port: the VIP balances every protocol (the course's form).\n");
+		"       knetsim service load FILE|- [--cluster C] [--name SIM]\n"
+		"  No --port: the VIP balances every protocol (the course's form).\n"
+		"  load creates many services at once from what list -j prints.\n");
 }
 
 static int parse_u16(const char *s, uint16_t *out)
@@ -458,11 +461,11 @@ int cmd_service(struct cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static const char *const verbs[] = { "add", "del", "list" };
+	static const char *const verbs[] = { "add", "del", "list", "load" };
 	struct service_args a = { .spec = calloc(1, sizeof(struct svc_spec)) };
 	struct topology *t;
 	struct state *st;
-	size_t verb = 3;
+	size_t verb = 4;
 	int c, ret = 2;
 
 	if (!a.spec)
@@ -478,13 +481,14 @@ int cmd_service(struct cli *cli, int argc, char **argv)
 		ret = c == 'h' ? 0 : c == '?' ? 2 : 1;
 		goto out;
 	}
+	/* a prefix names the first verb it starts ("l" is list) */
 	if (optind < argc)
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < 4 && verb == 4; i++)
 			if (*argv[optind] &&
 			    !strncmp(verbs[i], argv[optind], strlen(argv[optind])))
 				verb = i;
-	if (verb == 3 || argc - optind != (verb == 2 ? 1 : 2)) {
-		if (optind < argc && verb == 3)
+	if (verb == 4 || argc - optind != (verb == 2 ? 1 : 2)) {
+		if (optind < argc && verb == 4)
 			log_err("service: unknown verb \"%s\"", argv[optind]);
 		service_usage(stderr);
 		goto out;
@@ -504,6 +508,8 @@ int cmd_service(struct cli *cli, int argc, char **argv)
 		ret = service_add_cmd(cli, st, t, a.spec, a.vip, a.cluster);
 	else if (verb == 1)
 		ret = service_del_cmd(cli, st, t, argv[optind + 1], a.cluster);
+	else if (verb == 3)
+		ret = service_load_cmd(cli, st, t, argv[optind + 1], a.cluster);
 	else
 		ret = service_list_cmd(cli, st, t);
 	cli_close_sim(st, t);

@@ -29,7 +29,7 @@
 #define LB_PIN_LINK_SENDMSG4 "link_sendmsg4"
 #define LB_PIN_LINK_RECVMSG4 "link_recvmsg4"
 
-#define LB_MAX_SERVICES 4096   /* (VIP, port, proto) entries */
+#define LB_MAX_SERVICES 65536  /* (VIP, port, proto) entries */
 #define LB_MAX_BACKENDS 65536  /* (service id, slot) entries */
 #define LB_MAX_MAGLEV   1024   /* services using Maglev */
 #define LB_MAX_CT       65536  /* connections (LRU) */

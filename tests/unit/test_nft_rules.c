@@ -33,11 +33,14 @@ static void svc(struct proxy_service *s, const char *ns, const char *name,
 		s->backends[j] = 0x0b000102u + (uint32_t)j; /* 11.0.1.2.. */
 }
 
+/* memmem with lengths: ASan's strstr measures the whole haystack at
+ * every call, which makes counting in a big buffer quadratic. */
 static size_t count(const char *hay, const char *needle)
 {
-	size_t n = 0;
+	size_t n = 0, len = strlen(hay), nl = strlen(needle);
+	const char *end = hay + len;
 
-	for (const char *p = hay; (p = strstr(p, needle)); p++)
+	for (const char *p = hay; (p = memmem(p, (size_t)(end - p), needle, nl)); p++)
 		n++;
 	return n;
 }
@@ -159,10 +162,14 @@ static void test_ported(void **state)
 	lacks(&b, "reject");
 	nft_buf_free(&b);
 
-	/* one backend */
+	/* one backend: straight to it, no anonymous map */
 	svc(&s, "default", "web", 1, 1);
 	assert_int_equal(nft_rules_service(&b, NULL, &s), 0);
-	has(&b, "numgen random mod 1 vmap { 0 : goto ep-");
+	nft_svc_chain(&s, 0, ch);
+	nft_ep_chain(&s, 0, 0, ep);
+	snprintf(line, sizeof(line), "add rule ip knetsim %s counter goto %s\n", ch, ep);
+	has(&b, line);
+	lacks(&b, "numgen");
 	nft_buf_free(&b);
 
 	/* no backend: rejected, counted, no endpoint chain */
@@ -442,6 +449,153 @@ static void test_sweep(void **state)
 	nft_inventory_free(&inv);
 }
 
+/* Keeps the owner in ctx (one service's hash). */
+static bool keep_one(uint32_t owner, void *ctx)
+{
+	return owner == *(const uint32_t *)ctx;
+}
+
+static void add_all(struct nft_inventory *inv, const struct proxy_service *s)
+{
+	char c[NFT_CHAIN_MAX], key[48];
+
+	for (size_t i = 0; i < (s->n_ports ? s->n_ports : 1); i++) {
+		nft_svc_chain(s, i, c);
+		assert_int_equal(nft_inventory_add_chain(inv, c), 0);
+		snprintf(key, sizeof(key), "100.64.10.%u . %s . %u", s->vip & 0xff,
+			 s->ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+			 s->ports[i].port);
+		assert_int_equal(nft_inventory_add_elem(inv, "service-ports", key, c), 0);
+		for (size_t j = 0; j < s->n_backends; j++) {
+			nft_ep_chain(s, i, j, c);
+			assert_int_equal(nft_inventory_add_chain(inv, c), 0);
+		}
+	}
+}
+
+/* Leftovers of services that are gone: deleted, elements first, service
+ * chains flushed before the endpoint chains they jump to go. */
+static void test_prune(void **state)
+{
+	struct proxy_service web, gone;
+	struct nft_inventory inv = { 0 };
+	uint32_t keep = nft_svc_hash("default", "web");
+	char c[NFT_CHAIN_MAX];
+	struct nft_buf b;
+	const char *el, *fl, *ep;
+
+	(void)state;
+	svc(&web, "default", "web", 2, 2);
+	svc(&gone, "default", "gone", 1, 1);
+	gone.vip = VIP + 1;
+	add_all(&inv, &web);
+	add_all(&inv, &gone);
+	/* not a name of ours: belongs to no service */
+	assert_int_equal(nft_inventory_add_chain(&inv, "svc-odd"), 0);
+	assert_int_equal(inv.n_chains, 9);
+	assert_int_equal(inv.n_elems, 3);
+
+	nft_buf_init(&b);
+	nft_rules_prune(&b, &inv, keep_one, &keep);
+	assert_int_equal(b.err, 0);
+	has(&b, "delete element ip knetsim service-ports { 100.64.10.2 . tcp . 80 }\n");
+	nft_svc_chain(&gone, 0, c);
+	has(&b, c);
+	has(&b, "flush chain ip knetsim svc-odd\ndelete chain ip knetsim svc-odd\n");
+	nft_ep_chain(&gone, 0, 0, c);
+	has(&b, c);
+	el = strstr(b.data, "delete element");
+	fl = strstr(b.data, "flush chain");
+	ep = strstr(b.data, "delete chain ip knetsim ep-");
+	assert_true(el && fl && ep && el < fl && fl < ep);
+	lacks(&b, "svc-default-web");
+	lacks(&b, "100.64.10.1 ");
+	assert_int_equal(count(b.data, "delete chain"), 3);
+	assert_int_equal(inv.n_chains, 6);
+	assert_int_equal(inv.n_elems, 2);
+
+	/* the transaction failed: everything is back, and goes again */
+	nft_inventory_rollback(&inv);
+	assert_int_equal(inv.n_chains, 9);
+	assert_int_equal(inv.n_elems, 3);
+	nft_buf_free(&b);
+	nft_rules_prune(&b, &inv, keep_one, &keep);
+	assert_int_equal(count(b.data, "delete chain"), 3);
+	nft_inventory_commit(&inv);
+	nft_inventory_rollback(&inv);
+	assert_int_equal(inv.n_chains, 6);
+	nft_buf_free(&b);
+
+	/* a sweep of the kept service still finds its objects */
+	nft_rules_sweep(&b, &inv, "default", "web", NULL);
+	assert_int_equal(count(b.data, "delete element"), 2);
+	assert_int_equal(count(b.data, "delete chain"), 6);
+	assert_int_equal(inv.n_chains, 0);
+	assert_int_equal(inv.n_elems, 0);
+	nft_buf_free(&b);
+	/* nothing left: nothing emitted */
+	nft_rules_prune(&b, &inv, NULL, NULL);
+	assert_int_equal(b.len, 0);
+	nft_inventory_free(&inv);
+}
+
+/* Thousands of services' leftovers: each sweep finds its own among them. */
+static void test_sweep_many(void **state)
+{
+	struct nft_inventory inv = { 0 };
+	struct proxy_service *s = test_malloc(sizeof(*s));
+	char name[32];
+	struct nft_buf b;
+
+	(void)state;
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		svc(s, "default", name, 1, 1);
+		s->vip = VIP + (uint32_t)i;
+		add_all(&inv, s);
+	}
+	assert_int_equal(inv.n_chains, 6000);
+	nft_buf_init(&b);
+	for (int i = 0; i < 3000; i += 2) {
+		snprintf(name, sizeof(name), "s%d", i);
+		nft_rules_sweep(&b, &inv, "default", name, NULL);
+	}
+	assert_int_equal(count(b.data, "delete element"), 1500);
+	assert_int_equal(inv.n_chains, 3000);
+	nft_inventory_commit(&inv);
+	nft_buf_free(&b);
+	nft_rules_prune(&b, &inv, NULL, NULL);
+	assert_int_equal(count(b.data, "delete element"), 1500);
+	assert_int_equal(inv.n_chains + inv.n_elems, 0);
+	nft_buf_free(&b);
+	nft_inventory_free(&inv);
+	test_free(s);
+}
+
+static void test_linear_one_backend(void **state)
+{
+	struct proxy_service a, v;
+	const struct proxy_service *all[] = { &a, &v };
+	struct nft_buf b;
+
+	(void)state;
+	svc(&a, "default", "web", 1, 1);
+	svc(&v, "default", "vip", 0, 1);
+	v.vip = VIP + 1;
+	nft_buf_init(&b);
+	nft_rules_linear(&b, all, 2);
+	has(&b, "ip daddr 100.64.10.1 tcp dport 80 counter dnat to 11.0.1.2:8080\n");
+	has(&b, "ip daddr 100.64.10.2 counter dnat to 11.0.1.2\n");
+	lacks(&b, "numgen");
+	/* in the order given */
+	assert_true(strstr(b.data, "100.64.10.1") < strstr(b.data, "100.64.10.2"));
+	nft_buf_free(&b);
+	nft_buf_init(&b);
+	nft_rules_init(&b, NFT_FORM_CHAINS);
+	has(&b, "flush chain ip knetsim services-linear\n");
+	nft_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +608,9 @@ int main(void)
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_buf_growth),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_prune),
+		cmocka_unit_test(test_sweep_many),
+		cmocka_unit_test(test_linear_one_backend),
 	};
 
 	return cmocka_run_group_tests_name("nft_rules", tests, NULL, NULL);

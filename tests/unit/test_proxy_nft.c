@@ -414,14 +414,14 @@ static void test_balance(void **state)
 	assert_int_equal(p2, 20);
 
 	rules = worker_ruleset(f);
-	if (!strstr(rules, "numgen random mod 1 vmap") ||
+	if (strstr(rules, "numgen") || !strstr(rules, "goto ep-") ||
 	    !strstr(rules, "counter packets") ||
 	    !strstr(rules, "masquerade") ||
 	    !strstr(rules, "dnat to 192.0.2.10:8080"))
 		fail_msg("unexpected ruleset:\n%s", rules);
 	/* counters move */
 	if (!counted(rules, "dnat to 192.0.2.10:8080") ||
-	    !counted(rules, "numgen random mod 1 vmap"))
+	    !counted(rules, "goto ep-"))
 		fail_msg("counters did not move:\n%s", rules);
 	if (strstr(rules, "dnat to 192.0.2.6"))
 		fail_msg("stale endpoint chain left:\n%s", rules);
@@ -592,6 +592,167 @@ static void test_linear(void **state)
 	assert_string_equal(who, "pod1");
 }
 
+static void key(struct proxy_key *k, const char *name)
+{
+	memset(k, 0, sizeof(*k));
+	strcpy(k->ns, "default");
+	snprintf(k->name, sizeof(k->name), "%s", name);
+}
+
+/* Services deleted while no agent ran: the restarted agent's prune, after
+ * it set every service that exists, removes the rest, and also what this
+ * process installed that is no longer wanted. */
+static void test_prune(void **state)
+{
+	struct fx *f = *state;
+	struct proxy_service s, gone, other;
+	struct proxy_config cfg = { .sim = "t", .worker = "w" };
+	struct proxy_key keep[1];
+	char who[16], *rules;
+
+	need_root();
+	assert_non_null(f);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.init(&cfg)), 0);
+	f->proxy = true;
+	service(&s, "web", VIP, true, 2);
+	service(&gone, "gone", VIP_NONE, true, 1);
+	service(&other, "other", VIP_ONLY, false, 1);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(&s)), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(&gone)), 0);
+	IN_WORKER(f, (proxy_nft_ops.close(), 0));
+	f->proxy = false;
+
+	/* the new agent: "gone" was deleted while no agent ran */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.init(&cfg)), 0);
+	f->proxy = true;
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.batch_begin()), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(&s)), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(&other)), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.batch_commit()), 0);
+	/* still there until the prune */
+	assert_int_equal(tcp_ask(f->fd[C], VIP_NONE, 80, who), 0);
+	key(&keep[0], "web");
+	/* "other" was set by this process and is not kept either */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.prune(keep, 1)), 0);
+	rules = worker_ruleset(f);
+	if (strstr(rules, "svc-default-gone") || strstr(rules, "100.64.10.3") ||
+	    strstr(rules, "svc-default-other") || strstr(rules, "100.64.10.2"))
+		fail_msg("pruned services left behind:\n%s", rules);
+	if (!strstr(rules, "svc-default-web"))
+		fail_msg("kept service pruned:\n%s", rules);
+	free(rules);
+	assert_int_equal(tcp_ask(f->fd[C], VIP, 80, who), 0);
+	assert_int_not_equal(tcp_ask(f->fd[C], VIP_NONE, 80, who), 0);
+	/* nothing left to prune: a no-op */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.prune(keep, 1)), 0);
+	/* everything goes */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.prune(NULL, 0)), 0);
+	rules = worker_ruleset(f);
+	if (strstr(rules, "chain svc-") || strstr(rules, "chain ep-"))
+		fail_msg("prune of everything left services:\n%s", rules);
+	free(rules);
+}
+
+/* Many services in one batch: one transaction; the last change of a
+ * service in the batch wins. */
+static void test_batch(void **state)
+{
+	struct fx *f = *state;
+	struct proxy_config cfg = { .sim = "t", .worker = "w" };
+	struct proxy_service *s = malloc(sizeof(*s));
+	char name[16], who[16], *rules;
+
+	need_root();
+	assert_non_null(f);
+	assert_non_null(s);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.init(&cfg)), 0);
+	f->proxy = true;
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.batch_begin()), 0);
+	for (uint32_t i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "s%u", i);
+		service(s, name, VIP + 0x100 + i, true, 1 + i % 2);
+		assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(s)), 0);
+	}
+	/* s7: set, changed, deleted; s8: set then changed */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_del("default", "s7")), 0);
+	service(s, "s8", VIP, true, 2);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(s)), 0);
+	/* nothing is in the kernel yet */
+	assert_int_not_equal(tcp_ask(f->fd[C], VIP, 80, who), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.batch_commit()), 0);
+	assert_int_equal(tcp_ask(f->fd[C], VIP, 80, who), 0);
+	assert_int_equal(tcp_ask(f->fd[C], VIP + 0x100 + 299, 80, who), 0);
+	rules = worker_ruleset(f);
+	if (strstr(rules, "svc-default-s7-") || !strstr(rules, "svc-default-s299-"))
+		fail_msg("batch not applied as expected");
+	free(rules);
+	/* an empty batch does nothing */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.batch_begin()), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.batch_commit()), 0);
+	free(s);
+}
+
+/* Proxy nft-linear: one rule per service port, in installation order;
+ * switching forms across a restart leaves nothing of the other form. */
+static void test_linear_proxy(void **state)
+{
+	struct fx *f = *state;
+	struct proxy_config cfg = { .sim = "t", .worker = "w" };
+	struct proxy_service s, v, n;
+	struct proxy_key keep[2];
+	char who[16], *rules, *a, *b;
+	int p1, p2;
+
+	need_root();
+	assert_non_null(f);
+	/* a chains-form agent first */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.init(&cfg)), 0);
+	f->proxy = true;
+	service(&s, "web", VIP, true, 2);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(&s)), 0);
+	IN_WORKER(f, (proxy_nft_ops.close(), 0));
+
+	assert_int_equal(IN_WORKER(f, proxy_nft_linear_ops.init(&cfg)), 0);
+	service(&v, "any", VIP_ONLY, false, 1);
+	service(&n, "none", VIP_NONE, true, 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_linear_ops.service_set(&v)), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_linear_ops.service_set(&s)), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_linear_ops.service_set(&n)), 0);
+	key(&keep[0], "web");
+	key(&keep[1], "any");
+	assert_int_equal(IN_WORKER(f, proxy_nft_linear_ops.prune(keep, 2)), 0);
+	spread(f->fd[C], 30, &p1, &p2);
+	assert_true(p1 > 0 && p2 > 0);
+	assert_int_equal(tcp_ask(f->fd[C], VIP_ONLY, TPORT, who), 0);
+	/* web changes: it keeps its place, after "any" */
+	s.n_backends = 1;
+	assert_int_equal(IN_WORKER(f, proxy_nft_linear_ops.service_set(&s)), 0);
+	spread(f->fd[C], 10, &p1, &p2);
+	assert_int_equal(p1, 10);
+	rules = worker_ruleset(f);
+	a = strstr(rules, "ip daddr 100.64.10.2 ");
+	b = strstr(rules, "ip daddr 100.64.10.1 tcp dport 80");
+	if (!a || !b || a > b || strstr(rules, "chain svc-") ||
+	    strstr(rules, "chain ep-") || strstr(rules, "100.64.10.3") ||
+	    strstr(rules, "goto svc-"))
+		fail_msg("unexpected linear ruleset:\n%s", rules);
+	free(rules);
+	assert_int_equal(IN_WORKER(f, proxy_nft_linear_ops.service_del("default", "any")), 0);
+	assert_int_not_equal(tcp_ask(f->fd[C], VIP_ONLY, TPORT, who), 0);
+	IN_WORKER(f, (proxy_nft_linear_ops.close(), 0));
+
+	/* and back to the chains form: the linear chain is emptied */
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.init(&cfg)), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.service_set(&s)), 0);
+	assert_int_equal(IN_WORKER(f, proxy_nft_ops.prune(keep, 1)), 0);
+	rules = worker_ruleset(f);
+	if (strstr(rules, "dnat to 192.0.2.6:8080\n\t\t}") ||
+	    strstr(rules, "ip daddr 100.64.10.1 tcp dport 80"))
+		fail_msg("linear rules left:\n%s", rules);
+	free(rules);
+	assert_int_equal(tcp_ask(f->fd[C], VIP, 80, who), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +761,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vip_only, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_restart, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_linear, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_prune, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_batch, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_linear_proxy, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests_name("proxy_nft", tests, NULL, NULL);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "agent.h"
 #include "cidr.h"
 #include "services.h"
@@ -418,6 +420,71 @@ static void test_svcsync_events(void **state)
 	assert_null(a.svc);
 }
 
+static size_t batches, commits;
+
+static int fake_begin(void)
+{
+	batches++;
+	return 0;
+}
+
+static int fake_commit(void)
+{
+	commits++;
+	return 0;
+}
+
+static const struct proxy_ops fake_batch_ops = {
+	.name = "fake", .service_set = fake_set, .service_del = fake_del,
+	.batch_begin = fake_begin, .batch_commit = fake_commit,
+};
+
+/* A batch of watch events is one proxy batch; the figures follow. */
+static void test_svcsync_batch(void **state)
+{
+	struct agent a = { .proxy = &fake_batch_ops };
+	struct etcd_event ev[3] = {
+		{ .type = ETCD_EV_PUT, .key = "/knetsim/services/default/kp-vip-1",
+		  .val = SVC_BY_NAME, .mod_revision = 7 },
+		{ .type = ETCD_EV_PUT, .key = "/knetsim/pods/default/c2",
+		  .val = POD("c2", "", "10.244.1.2"), .mod_revision = 8 },
+		{ .type = ETCD_EV_PUT, .key = "/knetsim/pods/default/c9",
+		  .val = POD("c9", "", "10.244.1.9"), .mod_revision = 9 },
+	};
+	cJSON *st;
+
+	(void)state;
+	memset(&fake, 0, sizeof(fake));
+	batches = commits = 0;
+	for (size_t i = 0; i < 3; i++) {
+		ev[i].key_len = strlen(ev[i].key);
+		ev[i].len = strlen(ev[i].val);
+	}
+	a.svc = svc_store_new();
+	assert_non_null(a.svc);
+	agent_services_events(&a, ev, 3);
+	/* the service, then again with c2 as its backend; c9 changes nothing */
+	assert_int_equal(fake.sets, 2);
+	assert_int_equal(fake.backends, 1);
+	assert_int_equal(batches, 1);
+	assert_int_equal(commits, 1);
+	assert_int_equal(a.svc_stats.revision, 9);
+	assert_int_equal(a.svc_stats.last_apply_count, 2);
+	assert_int_equal(a.svc_stats.applied_total, 2);
+	/* one change alone: no batch */
+	sync_event(&a, false, "/knetsim/pods/default/c2", NULL);
+	assert_int_equal(fake.sets, 3);
+	assert_int_equal(batches, 1);
+	assert_int_equal(a.svc_stats.applied_total, 3);
+	st = agent_services_status(&a);
+	assert_non_null(st);
+	assert_int_equal(cJSON_GetObjectItem(st, "count")->valueint, 1);
+	assert_int_equal(cJSON_GetObjectItem(st, "applied_total")->valueint, 3);
+	assert_string_equal(cJSON_GetObjectItem(st, "proxy")->valuestring, "fake");
+	cJSON_Delete(st);
+	agent_services_free(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +497,7 @@ int main(void)
 		cmocka_unit_test(test_store_events),
 		cmocka_unit_test(test_store_reset),
 		cmocka_unit_test(test_svcsync_events),
+		cmocka_unit_test(test_svcsync_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
