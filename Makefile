@@ -7,7 +7,8 @@ BINDIR  := $(PREFIX)/bin
 SHAREDIR := $(PREFIX)/share/knetsim
 
 CC      ?= cc
-PKGS    := libnl-3.0 libnl-route-3.0 yaml-0.1 libcjson libcurl libnftables
+PKGS    := libnl-3.0 libnl-route-3.0 yaml-0.1 libcjson libcurl libnftables \
+	   libssl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -123,7 +124,7 @@ BPF_TEST_SRCS := $(wildcard tests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:tests/bpf/%.c=$(UB)/tests/bpf/%)
 $(UB)/tests/bpf/%: $(UB)/tests/bpf/%.o $(UB)/lib/datapath.o $(UB)/lib/fsutil.o \
 		   $(UB)/lib/datapath_lb.o $(UB)/lib/maglev.o $(UB)/lib/log.o \
-		   $(UB)/agent/proxy_bpf.o
+		   $(UB)/agent/proxy_bpf.o $(UB)/agent/svc_index.o
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
@@ -166,11 +167,12 @@ bench: all check-root
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 0755 $(B)/knetsim $(B)/knetsim-agent $(B)/knetsim-cni $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(B)/tools/responder $(DESTDIR)$(BINDIR)/knetsim-responder
 	install -m 0644 conf/*.yaml $(DESTDIR)$(SHAREDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/knetsim $(DESTDIR)$(BINDIR)/knetsim-agent \
-	      $(DESTDIR)$(BINDIR)/knetsim-cni
+	      $(DESTDIR)$(BINDIR)/knetsim-cni $(DESTDIR)$(BINDIR)/knetsim-responder
 	rm -rf $(DESTDIR)$(SHAREDIR)
 
 clean:

@@ -43,6 +43,8 @@ static cJSON *api_status(struct agent *a)
 		cJSON_AddStringToObject(l, "PublicIP", ip4_format(a->remote[i].public_ip, ip));
 		cJSON_AddItemToArray(leases, l);
 	}
+	if (a->proxy)
+		cJSON_AddItemToObject(rep, "services", agent_services_status(a));
 	return rep;
 }
 

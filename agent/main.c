@@ -43,7 +43,7 @@
 
 struct options {
 	const char *sim, *worker, *cluster, *address, *etcd, *routing;
-	const char *proxy;       /* --proxy bpf|nft|none, default none */
+	const char *proxy;       /* --proxy bpf|nft|nft-linear|none, default none */
 	const char *underlay_if;
 };
 
@@ -52,7 +52,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: knetsim-agent --sim S --worker W --cluster C --address IP\n"
 		"                     --etcd URL[,URL...] --routing bpf|kernel\n"
-		"                     [--proxy bpf|nft|none]\n"
+		"                     [--proxy bpf|nft|nft-linear|none]\n"
 		"                     [--underlay-if eth0] [--log-level error|warn|info|debug]\n");
 }
 
@@ -231,7 +231,8 @@ static int setup_routing(struct agent *a)
 	int ret;
 
 	vtep_mac_for(a->address, cfg.vtep_mac);
-	cfg.via_stack = a->proxy == &proxy_nft_ops;
+	cfg.via_stack = a->proxy && a->proxy->via_stack;
+	cfg.pod_lb = a->proxy == &proxy_bpf_ops;
 	ret = a->routing->init(&cfg, a->vtep_mac);
 
 	if (ret) {
@@ -280,6 +281,8 @@ static void prune_stale(struct agent *a)
 	for (size_t i = 0; i < a->n_remote; i++) {
 		leases[i].subnet = a->remote[i].subnet;
 		leases[i].public_ip = a->remote[i].public_ip;
+		memcpy(leases[i].vtep_mac, a->remote[i].vtep_mac,
+		       sizeof(leases[i].vtep_mac));
 	}
 	for (size_t i = 0; i < n_eps; i++)
 		ips[i] = endpoints_at(a->eps, i)->ip;
@@ -350,8 +353,7 @@ static void drain_svc_watch(struct agent *a)
 
 	if (etcd_watch_next(a->svc_watch, 0, &ev, &n))
 		return;
-	for (size_t i = 0; i < n; i++)
-		agent_services_event(a, &ev[i]);
+	agent_services_events(a, ev, n);
 	etcd_events_free(ev, n);
 }
 
@@ -390,7 +392,7 @@ static int setup_proxy(struct agent *a)
 
 	if (!a->proxy)
 		return 0;
-	if (a->proxy == &proxy_nft_ops) {
+	if (a->proxy->via_stack) {
 		ret = default_route(a);
 		if (ret)
 			return ret;
@@ -406,7 +408,7 @@ static int setup_proxy(struct agent *a)
 
 static int run(struct agent *a)
 {
-	enum { P_SIG, P_CTL, P_WATCH, P_TIMER, P_SVC, P_N };
+	enum { P_SIG, P_CTL, P_WATCH, P_TIMER, P_SVC, P_ING, P_N };
 	struct pollfd pfd[P_N];
 	int sfd = make_signalfd();
 	int tfd = make_timer(LEASE_TTL_S / 3);
@@ -426,6 +428,7 @@ static int run(struct agent *a)
 		pfd[P_TIMER] = (struct pollfd){ .fd = tfd, .events = POLLIN };
 		pfd[P_SVC] = (struct pollfd){ .fd = a->svc_watch ?
 			etcd_watch_fd(a->svc_watch) : -1, .events = POLLIN };
+		pfd[P_ING] = (struct pollfd){ .fd = agent_ingress_fd(a), .events = POLLIN };
 		if (poll(pfd, P_N, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -446,6 +449,8 @@ static int run(struct agent *a)
 			drain_watch(a);
 		if (pfd[P_SVC].revents)
 			drain_svc_watch(a);
+		if (pfd[P_ING].revents)
+			agent_ingress_drain(a);
 		if (pfd[P_TIMER].revents) {
 			uint64_t ticks;
 
@@ -454,6 +459,7 @@ static int run(struct agent *a)
 			ret = renew_lease(a);
 			if (ret)
 				break;
+			agent_ingress_tick(a);
 		}
 	}
 out:
@@ -491,10 +497,12 @@ static int agent_start(struct agent *a, const struct options *o)
 	}
 	if (o->proxy && !strcmp(o->proxy, "nft")) {
 		a->proxy = &proxy_nft_ops;
+	} else if (o->proxy && !strcmp(o->proxy, "nft-linear")) {
+		a->proxy = &proxy_nft_linear_ops;
 	} else if (o->proxy && !strcmp(o->proxy, "bpf")) {
 		a->proxy = &proxy_bpf_ops;
 	} else if (o->proxy && strcmp(o->proxy, "none")) {
-		log_err("--proxy: unknown mode \"%s\" (expected bpf, nft or none)", o->proxy);
+		log_err("--proxy: unknown mode \"%s\" (expected bpf, nft, nft-linear or none)", o->proxy);
 		return -EINVAL;
 	}
 	snprintf(a->run_dir, sizeof(a->run_dir), KNETSIM_RUN_DIR "/%s/" KNETSIM_AGENT_DIR "/%s",
@@ -533,6 +541,8 @@ static int agent_start(struct agent *a, const struct options *o)
 		return ret;
 	prune_stale(a);
 	ret = setup_proxy(a);
+	if (!ret)
+		ret = agent_ingress_start(a);
 	if (ret)
 		return ret;
 	if (!ctl_socket_path(a->sim, a->worker, path, sizeof(path)))
@@ -552,6 +562,7 @@ static void agent_stop(struct agent *a)
 		a->routing->close();
 	agent_leases_free(a);
 	agent_services_free(a);   /* closes svc_watch */
+	agent_ingress_free(a);    /* nginx keeps serving */
 	if (a->proxy)
 		a->proxy->close();
 	endpoints_close(a->eps);

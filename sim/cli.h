@@ -53,5 +53,7 @@ int cmd_graph(struct cli *cli, int argc, char **argv);
 int cmd_pod(struct cli *cli, int argc, char **argv);
 int cmd_agent(struct cli *cli, int argc, char **argv);
 int cmd_service(struct cli *cli, int argc, char **argv);
+int cmd_link(struct cli *cli, int argc, char **argv);
+int cmd_ingress(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -31,6 +31,8 @@ static const struct command commands[] = {
 	{ "graph", cmd_graph, "draw the topology (dot, mermaid, json)" },
 	{ "pod", cmd_pod, "pods: add WORKER POD, del POD, list" },
 	{ "service", cmd_service, "services: add NAME --vip IP ..., del NAME, list" },
+	{ "ingress", cmd_ingress, "ingresses: add NAME --worker W --port P --path ..., del, list" },
+	{ "link", cmd_link, "multi-cluster routers: status of links and services" },
 	{ "agent", cmd_agent, "a worker's agent: status, restart" },
 	{ "help", cmd_help, "this list" },
 	{ "version", cmd_version, "print the version" },

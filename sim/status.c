@@ -18,6 +18,7 @@
 #include "log.h"
 #include "names.h"
 #include "netns.h"
+#include "pod_commands.h"
 #include "state.h"
 #include "topology.h"
 
@@ -46,7 +47,7 @@ static cJSON *agent_summary(const char *sim, const char *worker)
 {
 	char path[PATH_MAX], err[256];
 	cJSON *req = cJSON_CreateObject(), *rep, *out = NULL;
-	const cJSON *subnet, *eps, *leases;
+	const cJSON *subnet, *eps, *leases, *svcs;
 
 	cJSON_AddStringToObject(req, "op", "status");
 	rep = ctl_socket_path(sim, worker, path, sizeof(path)) ?
@@ -60,6 +61,10 @@ static cJSON *agent_summary(const char *sim, const char *worker)
 		cJSON_AddStringToObject(out, "subnet", subnet->valuestring);
 		cJSON_AddNumberToObject(out, "pods", cJSON_GetArraySize(eps));
 		cJSON_AddNumberToObject(out, "peers", cJSON_GetArraySize(leases));
+		/* the service proxy's figures (count, timings), as is */
+		svcs = cJSON_GetObjectItemCaseSensitive(rep, "services");
+		if (cJSON_IsObject(svcs))
+			cJSON_AddItemToObject(out, "services", cJSON_Duplicate(svcs, 1));
 	}
 	cJSON_Delete(rep);
 	return out;
@@ -145,6 +150,7 @@ static cJSON *sim_status(const char *sim)
 		}
 		cJSON_AddItemToArray(nodes, o);
 	}
+	cJSON_AddItemToObject(root, "pod_commands", pod_commands_status(t, &v, sim));
 	clusters = cJSON_AddArrayToObject(root, "clusters");
 	for (size_t c = 0; c < t->n_clusters; c++) {
 		cJSON *o = cJSON_CreateObject(), *members;
@@ -230,6 +236,7 @@ static void print_table(const cJSON *s)
 		       str(c, "name"), str(c, "routing"), str(c, "proxy"),
 		       flag(c, "etcd_healthy") ? "healthy" : "UNHEALTHY", ok, total);
 	}
+	pod_commands_print(s);
 }
 
 static void status_usage(FILE *f)

@@ -15,7 +15,7 @@ const char *routing_mode_name(enum routing_mode m)
 
 const char *proxy_mode_name(enum proxy_mode m)
 {
-	return m == PROXY_NFT ? "nft" : "bpf";
+	return m == PROXY_NFT ? "nft" : m == PROXY_NFT_LINEAR ? "nft-linear" : "bpf";
 }
 
 const char *node_kind_name(enum node_kind k)
@@ -65,6 +65,8 @@ void topology_free(struct topology *t)
 	free(t->nodes);
 	free(t->pods);
 	free(t->services);
+	free(t->ingresses);
+	topo_free_multicluster(t);
 	free(t);
 }
 

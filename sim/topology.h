@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cidr.h"
+#include "ingress.h"
 #include "netconf.h"
 #include "services.h"
 #include "knetsim/paths.h"
@@ -38,7 +39,7 @@ static inline bool link_props_shaped(const struct link_props *p)
 }
 
 enum routing_mode { ROUTING_BPF, ROUTING_KERNEL };
-enum proxy_mode { PROXY_BPF, PROXY_NFT };
+enum proxy_mode { PROXY_BPF, PROXY_NFT, PROXY_NFT_LINEAR };
 
 const char *routing_mode_name(enum routing_mode m);
 const char *proxy_mode_name(enum proxy_mode m);
@@ -67,14 +68,29 @@ struct pod_label {
 	char value[64];
 };
 
+/* The one program a pod may run (pods[].command), started in the pod by
+ * up: argc strings back to back in buf, each NUL-ended. */
+#define TOPO_CMD_ARGS_MAX 32
+#define TOPO_CMD_LEN_MAX 1024    /* every argument with its NUL */
+
+struct pod_command {
+	size_t argc;             /* 0: the pod runs nothing */
+	char buf[TOPO_CMD_LEN_MAX];
+};
+
 struct pod {
 	char name[TOPO_POD_NAME_MAX + 1];
 	size_t cluster;          /* index into topology.clusters */
 	size_t worker;           /* index into topology.nodes */
 	struct pod_label labels[TOPO_LABELS_MAX];
 	size_t n_labels;
+	struct pod_command command;
 	int line;                /* where it was declared */
 };
+
+/* The command's arguments as pointers into cmd->buf, NULL-ended (argv
+ * holds TOPO_CMD_ARGS_MAX + 1); returns argc. */
+size_t pod_command_argv(const struct pod_command *cmd, char **argv);
 
 /* A service of a cluster (clusters[].services), created by up after the
  * pods exactly as `knetsim service add` creates one. */
@@ -82,6 +98,52 @@ struct topo_service {
 	struct svc_spec spec;
 	size_t cluster;          /* index into topology.clusters */
 	int line;                /* where it was declared */
+};
+
+/* An ingress of a cluster (clusters[].ingresses, topology_ingress.c),
+ * created by up after the services as `knetsim ingress add` creates one;
+ * its paths name services (a VIP in the file is resolved to the name). */
+struct topo_ingress {
+	struct ingress_spec spec;
+	size_t cluster;          /* index into topology.clusters */
+	int line;                /* where it was declared */
+};
+
+/* Multi-cluster (top-level multicluster:, topology_multicluster.c): one
+ * router (skupper-router) or TLS gateway (nginx stream) per linked
+ * cluster, on its first worker, and services exported across clusters. */
+enum mc_gateway { MC_GATEWAY_AUTO, MC_GATEWAY_SKUPPER, MC_GATEWAY_NGINX };
+
+const char *mc_gateway_name(enum mc_gateway g);
+
+#define TOPO_MC_NAME_MAX 32
+
+struct topo_mc_link {
+	size_t from, to;         /* clusters: from's router connects to to's */
+	int line;
+};
+
+enum mc_target_kind { MC_TARGET_POD, MC_TARGET_SERVICE };
+
+struct topo_mc_export {
+	char name[TOPO_MC_NAME_MAX + 1]; /* the router address */
+	size_t cluster;          /* where the service lives */
+	enum mc_target_kind kind;
+	size_t target;           /* index into topology.pods or .services */
+	uint16_t port;           /* on the target */
+	uint16_t listen;         /* opened on each consumer's router node */
+	size_t *consumers;       /* clusters that reach it, file order */
+	size_t n_consumers;
+	int line;
+};
+
+struct topo_multicluster {
+	bool enabled;            /* the section is present */
+	enum mc_gateway gateway;
+	struct topo_mc_link *links;
+	size_t n_links;
+	struct topo_mc_export *exports;
+	size_t n_exports;
 };
 
 struct cluster {
@@ -112,6 +174,10 @@ struct topology {
 	/* All clusters' services, cluster by cluster in file order. */
 	struct topo_service *services;
 	size_t n_services;
+	/* All clusters' ingresses, cluster by cluster in file order. */
+	struct topo_ingress *ingresses;
+	size_t n_ingresses;
+	struct topo_multicluster mc;
 };
 
 /* Parses and validates. On failure returns NULL and fills err with

@@ -574,6 +574,10 @@ int topo_check(struct topo_ctx *c)
 	if (!ret)
 		ret = topo_check_services(c);
 	if (!ret)
+		ret = topo_check_ingresses(c);
+	if (!ret)
+		ret = topo_check_multicluster(c);
+	if (!ret)
 		ret = assign_addresses(c);
 	if (!ret)
 		ret = apply_overrides(c, names, n, ov_of);

@@ -23,7 +23,7 @@
 #define SUBNET_LEN_MAX 30
 
 static const char *const top_keys[] = {
-	"name", "underlay", "clusters", "links", NULL };
+	"name", "underlay", "clusters", "links", "multicluster", NULL };
 static const char *const underlay_keys[] = { "subnet", "link", NULL };
 static const char *const link_keys[] = {
 	"delay", "jitter", "rate", "loss", NULL };
@@ -31,8 +31,9 @@ static const char *const override_keys[] = {
 	"node", "delay", "jitter", "rate", "loss", NULL };
 static const char *const cluster_keys[] = {
 	"name", "workers", "etcd", "network", "datapath", "pods", "services",
-	NULL };
-static const char *const pod_keys[] = { "name", "worker", "labels", NULL };
+	"ingresses", NULL };
+static const char *const pod_keys[] = {
+	"name", "worker", "labels", "command", NULL };
 static const char *const network_keys[] = {
 	"Network", "SubnetLen", "SubnetMin", "SubnetMax", "Backend", NULL };
 static const char *const backend_keys[] = { "Type", "VNI", "Port", NULL };
@@ -516,17 +517,21 @@ static int decode_network(struct topo_ctx *c, const struct doc_node *m,
 
 static int decode_mode(struct topo_ctx *c, const struct doc_node *d,
 		       const char *path, const char *key,
-		       const char *const names[2], int *mode)
+		       const char *const names[], int n, int *mode)
 {
-	char field[TOPO_PATH_MAX], expected[32];
+	char field[TOPO_PATH_MAX], expected[64];
 	const struct doc_node *v;
+	size_t len = 0;
 
-	snprintf(expected, sizeof(expected), "%s or %s", names[0], names[1]);
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(expected + len, sizeof(expected) - len,
+					"%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+					names[i]);
 	if (get(c, d, path, key, DOC_SCALAR, expected, false, &v))
 		return -1;
 	if (!v)
 		return 0;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < n; i++) {
 		if (!strcmp(v->scalar, names[i])) {
 			*mode = i;
 			return 0;
@@ -542,8 +547,9 @@ static int decode_datapath(struct topo_ctx *c, const struct doc_node *m,
 {
 	static const char *const routing[2] = {
 		[ROUTING_BPF] = "bpf", [ROUTING_KERNEL] = "kernel" };
-	static const char *const proxy[2] = {
-		[PROXY_BPF] = "bpf", [PROXY_NFT] = "nft" };
+	static const char *const proxy[3] = {
+		[PROXY_BPF] = "bpf", [PROXY_NFT] = "nft",
+		[PROXY_NFT_LINEAR] = "nft-linear" };
 	char path[TOPO_PATH_MAX];
 	const struct doc_node *d;
 	int r = ROUTING_BPF, p = PROXY_BPF;
@@ -553,8 +559,8 @@ static int decode_datapath(struct topo_ctx *c, const struct doc_node *m,
 		false, &d))
 		return -1;
 	if (d && (known(c, d, path, datapath_keys) ||
-		  decode_mode(c, d, path, "routing", routing, &r) ||
-		  decode_mode(c, d, path, "proxy", proxy, &p)))
+		  decode_mode(c, d, path, "routing", routing, 2, &r) ||
+		  decode_mode(c, d, path, "proxy", proxy, 3, &p)))
 		return -1;
 	cl->routing = (enum routing_mode)r;
 	cl->proxy = (enum proxy_mode)p;
@@ -645,7 +651,8 @@ static int decode_pod(struct topo_ctx *c, const struct doc_node *m,
 
 	index_path(path, list, j);
 	if (m->type != DOC_MAP || doc_is_null(m))
-		return wrong_type(c, m, path, "a map of name, worker, labels");
+		return wrong_type(c, m, path, "a map of name, worker, labels, "
+				  "command");
 	memset(p, 0, sizeof(*p));
 	memset(src, 0, sizeof(*src));
 	p->cluster = ci;
@@ -665,7 +672,9 @@ static int decode_pod(struct topo_ctx *c, const struct doc_node *m,
 		return -1;
 	src->worker = v->scalar;
 	src->worker_line = v->line;
-	return decode_labels(c, m, path, p);
+	if (decode_labels(c, m, path, p))
+		return -1;
+	return topo_decode_pod_command(c, m, path, p);
 }
 
 /* Room for more pods in t->pods and c->pod_src. */
@@ -722,7 +731,8 @@ static int decode_cluster(struct topo_ctx *c, const struct doc_node *m,
 	index_path(path, "clusters", ci);
 	if (m->type != DOC_MAP || doc_is_null(m))
 		return wrong_type(c, m, path, "a map of name, workers, etcd, "
-				  "network, datapath, pods, services");
+				  "network, datapath, pods, services, "
+				  "ingresses");
 	cl->line = m->line;
 	join(field, path, "name");
 	if (known(c, m, path, cluster_keys) ||
@@ -740,7 +750,9 @@ static int decode_cluster(struct topo_ctx *c, const struct doc_node *m,
 		return -1;
 	if (decode_pods(c, m, path, ci))
 		return -1;
-	return topo_decode_services(c, m, path, ci);
+	if (topo_decode_services(c, m, path, ci))
+		return -1;
+	return topo_decode_ingresses(c, m, path, ci);
 }
 
 static int decode_clusters(struct topo_ctx *c, const struct doc_node *root)
@@ -836,7 +848,8 @@ int topo_decode(struct topo_ctx *c, const struct doc_node *root)
 				 "underlay, clusters, links at the top level, "
 				 "got %s", got(root, what, sizeof(what)));
 	if (known(c, root, "", top_keys) || decode_name(c, root) ||
-	    decode_underlay(c, root) || decode_clusters(c, root))
+	    decode_underlay(c, root) || decode_clusters(c, root) ||
+	    decode_links(c, root))
 		return -1;
-	return decode_links(c, root);
+	return topo_decode_multicluster(c, root);
 }

@@ -125,7 +125,7 @@ static bool add_pods(cJSON *cl, const struct topology *t, size_t ci)
 		o = add(list, NULL, cJSON_CreateObject());
 		if (!o || !add_string(o, "name", p->name) ||
 		    !add_string(o, "worker", t->nodes[p->worker].name) ||
-		    !add_labels(o, p))
+		    !add_labels(o, p) || !topo_json_pod_command(o, p))
 			return false;
 	}
 	return true;
@@ -143,7 +143,8 @@ static bool add_cluster(cJSON *list, const struct topology *t, size_t ci)
 	d = add(cl, "datapath", cJSON_CreateObject());
 	return d && add_string(d, "routing", routing_mode_name(c->routing)) &&
 	       add_string(d, "proxy", proxy_mode_name(c->proxy)) &&
-	       add_pods(cl, t, ci) && topo_json_services(cl, t, ci);
+	       add_pods(cl, t, ci) && topo_json_services(cl, t, ci) &&
+	       topo_json_ingresses(cl, t, ci);
 }
 
 static bool same_link(const struct link_props *a, const struct link_props *b)
@@ -185,7 +186,7 @@ char *topology_to_json(const struct topology *t)
 	ok = clusters != NULL;
 	for (size_t i = 0; ok && i < t->n_clusters; i++)
 		ok = add_cluster(clusters, t, i);
-	if (ok && add_links(root, t))
+	if (ok && add_links(root, t) && topo_json_multicluster(root, t))
 		out = cJSON_Print(root);
 	cJSON_Delete(root);
 	return out;

@@ -60,6 +60,7 @@ struct topo_ctx {
 	size_t n_ov;
 	struct topo_pod_src *pod_src; /* per pod */
 	size_t pods_cap;
+	const struct doc_node *mc;   /* multicluster map, or NULL */
 };
 
 /* Writes "FILE:LINE: FIELD: message" (no LINE when line is 0); returns -1. */
@@ -76,5 +77,23 @@ int topo_check_services(struct topo_ctx *c);
 /* Cluster ci's services into cl (a cJSON object) when it has some. */
 struct cJSON;
 bool topo_json_services(struct cJSON *cl, const struct topology *t, size_t ci);
+/* topology_pods.c: pods[].command of pod p (decoded after its labels),
+ * and back into the pod's JSON object o when it has one. */
+int topo_decode_pod_command(struct topo_ctx *c, const struct doc_node *m,
+			    const char *ppath, struct pod *p);
+bool topo_json_pod_command(struct cJSON *o, const struct pod *p);
+/* topology_ingress.c: clusters[ci].ingresses, then their checks against
+ * the workers and the services (after topo_check_services). */
+int topo_decode_ingresses(struct topo_ctx *c, const struct doc_node *m,
+			  const char *cpath, size_t ci);
+int topo_check_ingresses(struct topo_ctx *c);
+bool topo_json_ingresses(struct cJSON *cl, const struct topology *t, size_t ci);
+/* topology_multicluster.c: the top-level multicluster map is kept by
+ * decode and resolved by check (after pods and services); freed by
+ * topology_free(); written back when present. */
+int topo_decode_multicluster(struct topo_ctx *c, const struct doc_node *root);
+int topo_check_multicluster(struct topo_ctx *c);
+void topo_free_multicluster(struct topology *t);
+bool topo_json_multicluster(struct cJSON *root, const struct topology *t);
 
 #endif

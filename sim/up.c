@@ -16,9 +16,12 @@
 #include "etcd_cluster.h"
 #include "fabric.h"
 #include "fsutil.h"
+#include "ingress_store.h"
 #include "log.h"
+#include "multicluster.h"
 #include "names.h"
 #include "netns.h"
+#include "pod_commands.h"
 #include "pods.h"
 #include "progress.h"
 #include "services_store.h"
@@ -250,6 +253,14 @@ static int phase_services(struct up *u)
 	return 0;
 }
 
+/* One router (or nginx gateway) per linked cluster: sim/multicluster.c. */
+static int phase_multicluster(struct up *u)
+{
+	if (!mc_wanted(u->t) || interrupted(u))
+		return interrupted(u);
+	return mc_up(u->st, u->t, u->err, sizeof(u->err));
+}
+
 static const struct node *first_of(const struct topology *t, size_t cluster,
 				   enum node_kind kind, size_t nth)
 {
@@ -392,7 +403,10 @@ int cmd_up(struct cli *cli, int argc, char **argv)
 	}
 
 	catch_signals();
-	progress_init(UP_PHASES + (u.t->n_services ? 1 : 0), cli->quiet || cli->json);
+	progress_init(UP_PHASES + (u.t->n_services ? 1 : 0) +
+		      (pod_commands_count(u.t) ? 1 : 0) +
+		      (mc_wanted(u.t) ? 1 : 0) + (u.t->n_ingresses ? 1 : 0),
+		      cli->quiet || cli->json);
 	ret = phase_fabric(&u);
 	if (!ret)
 		ret = phase_nodes(&u);
@@ -407,7 +421,13 @@ int cmd_up(struct cli *cli, int argc, char **argv)
 	if (!ret)
 		ret = phase_pods(&u);
 	if (!ret)
+		ret = pod_commands_phase(u.st, u.t, u.err, sizeof(u.err));
+	if (!ret)
 		ret = phase_services(&u);
+	if (!ret)
+		ret = ingress_phase(u.st, u.t, u.err, sizeof(u.err));
+	if (!ret)
+		ret = phase_multicluster(&u);
 	if (!ret && state_set_ready(u.st)) {
 		snprintf(u.err, sizeof(u.err), "record the simulation as ready: %s",
 			 strerror(errno));

@@ -21,8 +21,10 @@ fi
 echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# etcd-server's maintainer scripts try to start a system etcd; knetsim runs
-# its own, so keep package scripts from starting services.
+# etcd-server's and nginx's maintainer scripts try to start a system etcd
+# and nginx in the host's namespace; knetsim runs its own inside the
+# simulation, so keep package scripts from starting services (exit 101
+# from policy-rc.d), with a temporary policy where the machine has none.
 printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d.knetsim
 chmod +x /usr/sbin/policy-rc.d.knetsim
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -32,3 +34,14 @@ else
 	trap 'rm -f /usr/sbin/policy-rc.d.knetsim' EXIT
 fi
 apt-get install -y -qq --no-install-recommends $missing
+# Nor at the next boot: knetsim's nginx runs only in a worker's namespace.
+case " $missing " in
+*" nginx "*)
+	if command -v systemctl >/dev/null 2>&1; then
+		systemctl disable nginx.service >/dev/null 2>&1 || true
+	fi
+	if command -v update-rc.d >/dev/null 2>&1; then
+		update-rc.d nginx disable >/dev/null 2>&1 || true
+	fi
+	;;
+esac

@@ -127,7 +127,7 @@ workers() {
 @test "the course's pods reach every other pod of their cluster" {
 	local failed="" pairs=0
 	run ks pod list --name "$SIM" -j
-	[ "$(jq '.pods | length' <<<"$output")" -eq 7 ]
+	[ "$(jq '.pods | length' <<<"$output")" -eq 11 ]
 	local pods=$output
 	for c in C0 C1; do
 		while read -r a; do
@@ -140,7 +140,7 @@ workers() {
 		done < <(jq -r ".pods[] | select(.cluster==\"$c\") | .metadata.name" <<<"$pods")
 	done
 	echo "pairs: $pairs failed:$failed"
-	[ "$pairs" -eq 18 ]    # 4*3 in C0, 3*2 in C1
+	[ "$pairs" -eq 62 ]    # 8*7 in C0 (c1-c4, ic0-ic3), 3*2 in C1
 	[ -z "$failed" ]
 	# exec by WORKER/POD too
 	ks exec --name "$SIM" C0w3/c4 -- true

@@ -192,7 +192,7 @@ static void test_unknown_fields(void **state)
 		  "colour: red\n"
 		  CLUSTER0,
 		  "x.yaml:1: colour: ", "unknown field (expected one of name, "
-		  "underlay, clusters, links)" },
+		  "underlay, clusters, links, multicluster)" },
 		{ "top level, after the known ones",
 		  CLUSTER0
 		  "link: {delay: 1ms}\n",
@@ -214,7 +214,7 @@ static void test_unknown_fields(void **state)
 		  CLUSTER0
 		  "    colour: red\n",
 		  "x.yaml:6: clusters[0].colour: ", "unknown field (expected one "
-		  "of name, workers, etcd, network, datapath, pods, services)" },
+		  "of name, workers, etcd, network, datapath, pods, services, ingresses)" },
 		{ "second cluster",
 		  CLUSTER0
 		  "  - name: C1\n"
@@ -269,7 +269,7 @@ static void test_unknown_fields(void **state)
 		  "        worker: C0w1\n"
 		  "        ip: 11.10.0.5\n",
 		  "x.yaml:9: clusters[0].pods[0].ip: ", "unknown field (expected "
-		  "one of name, worker, labels)" },
+		  "one of name, worker, labels, command)" },
 	};
 
 	(void)state;
@@ -389,7 +389,7 @@ static void test_wrong_types(void **state)
 		  "clusters:\n"
 		  "  - C0\n",
 		  "x.yaml:2: clusters[0]: ", "expected a map of name, workers, "
-		  "etcd, network, datapath, pods, services, got \"C0\"" },
+		  "etcd, network, datapath, pods, services, ingresses, got \"C0\"" },
 		{ "workers as a map",
 		  "clusters:\n"
 		  "  - name: C0\n"
@@ -1050,7 +1050,7 @@ static void test_datapath(void **state)
 		  CLUSTER0
 		  "    datapath: {routing: kernel, proxy: iptables}\n",
 		  "x.yaml:6: clusters[0].datapath.proxy: ", "unknown mode "
-		  "\"iptables\" (expected bpf or nft)" },
+		  "\"iptables\" (expected bpf, nft or nft-linear)" },
 		{ "mode in capitals",
 		  CLUSTER0
 		  "    datapath: {proxy: NFT}\n",
@@ -1072,6 +1072,11 @@ static void test_datapath(void **state)
 	assert_int_equal(t->clusters[0].routing, ROUTING_BPF);
 	assert_string_equal(routing_mode_name(ROUTING_BPF), "bpf");
 	assert_string_equal(proxy_mode_name(PROXY_BPF), "bpf");
+	topology_free(t);
+	t = parse_ok(CLUSTER0
+		     "    datapath: {proxy: nft-linear}\n");
+	assert_int_equal(t->clusters[0].proxy, PROXY_NFT_LINEAR);
+	assert_string_equal(proxy_mode_name(PROXY_NFT_LINEAR), "nft-linear");
 	topology_free(t);
 }
 
@@ -1097,13 +1102,13 @@ static void test_pods_bad(void **state)
 		  CLUSTER0
 		  "    pods: [c1]\n",
 		  "x.yaml:6: clusters[0].pods[0]: ", "expected a map of name, "
-		  "worker, labels, got \"c1\"" },
+		  "worker, labels, command, got \"c1\"" },
 		{ "null pod",
 		  CLUSTER0
 		  "    pods:\n"
 		  "      -\n",
 		  "x.yaml:", "clusters[0].pods[0]: expected a map of name, "
-		  "worker, labels, got nothing" },
+		  "worker, labels, command, got nothing" },
 		{ "pod without a name",
 		  CLUSTER0
 		  "    pods:\n"
@@ -1822,6 +1827,8 @@ static void test_default_file(void **state)
 	} pods[] = {
 		{ "C0", "c1", "C0w1" }, { "C0", "c2", "C0w2" },
 		{ "C0", "c3", "C0w3" }, { "C0", "c4", "C0w3" },
+		{ "C0", "ic0", "C0w2" }, { "C0", "ic1", "C0w3" },
+		{ "C0", "ic2", "C0w2" }, { "C0", "ic3", "C0w3" },
 		{ "C1", "c1", "C1w1" }, { "C1", "c2", "C1w2" },
 		{ "C1", "c3", "C1w3" },
 	};
@@ -1865,7 +1872,7 @@ static void test_default_file(void **state)
 		assert_int_equal(c->net.port, 8472);
 		assert_int_equal(c->routing, ROUTING_BPF);
 		assert_int_equal(c->proxy, PROXY_BPF);
-		assert_int_equal(c->n_pods, i ? 3 : 4);
+		assert_int_equal(c->n_pods, i ? 3 : 8);
 	}
 	assert_int_equal(t->n_pods, N(pods));
 	for (size_t i = 0; i < N(pods); i++) {
@@ -1878,6 +1885,10 @@ static void test_default_file(void **state)
 		assert_int_equal(p->n_labels, 0);
 		assert_ptr_equal(topology_pod(t, pods[i].cluster, pods[i].name),
 				 p);
+		/* The ingress chapter's responders run a program, and so
+		 * does the multi-cluster chapter's c4. */
+		assert_int_equal(p->command.argc > 0,
+				 p->name[0] == 'i' || !strcmp(p->name, "c4"));
 	}
 	topology_free(t);
 }
@@ -2339,10 +2350,13 @@ static void test_default_services(void **state)
 			  err, sizeof(err));
 	if (!t)
 		fail_msg("%s", err);
-	assert_int_equal(t->n_services, 2);
-	for (size_t i = 0; i < 2; i++) {
+	/* C0: kp-vip-1 and the ingress chapter's svc1, svc2; C1: kp-vip-1. */
+	assert_int_equal(t->n_services, 4);
+	for (size_t k = 0; k < 2; k++) {
+		size_t i = k ? 3 : 0;
+
 		assert_string_equal(t->services[i].spec.name, "kp-vip-1");
-		assert_int_equal(t->services[i].cluster, i);
+		assert_int_equal(t->services[i].cluster, k);
 		assert_int_equal(t->services[i].spec.vip, 0x64400a01);
 		assert_int_equal(t->services[i].spec.n_ports, 0);
 		assert_int_equal(t->services[i].spec.n_pods, 2);
