@@ -14,6 +14,8 @@
 
 #define ICMP_ECHOREPLY_ 0
 #define ICMP_ECHO_      8
+#define TCP_FLAG_SYN_   0x02
+#define TCP_FLAG_ACK_   0x10
 
 /* The packet's tuple; *l4off: where its L4 header starts. TCP and UDP:
  * their ports; ICMP echo: the identifier as the requester's port (sport
@@ -76,6 +78,33 @@ static __always_inline const struct lb_revnat *
 revnat_get(const struct lb_tuple *t)
 {
 	return bpf_map_lookup_elem(&lb_revnat, t);
+}
+
+/* A connection that starts without a VIP (t: client -> pod directly) may
+ * reuse the tuple an ended service connection's replies had: its replies
+ * would then be given the VIP back and never reach the client's socket.
+ * Nothing marks the end of a service connection, so the reply entry is
+ * dropped when its tuple starts a new direct one: a TCP SYN, or any UDP
+ * or ICMP echo packet (which have no start). */
+static __always_inline void revnat_forget(struct __sk_buff *skb,
+					  const struct lb_tuple *t,
+					  __u32 l4off)
+{
+	struct lb_tuple reply = {
+		.saddr = t->daddr, .daddr = t->saddr,
+		.sport = t->dport, .dport = t->sport,
+		.proto = t->proto,
+	};
+	__u8 flags;
+
+	if (t->proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, l4off + 13, &flags, 1) < 0 ||
+		    (flags & (TCP_FLAG_SYN_ | TCP_FLAG_ACK_)) != TCP_FLAG_SYN_)
+			return;
+	} else if (t->proto != IPPROTO_UDP && t->proto != IPPROTO_ICMP) {
+		return;
+	}
+	bpf_map_delete_elem(&lb_revnat, &reply);
 }
 
 #endif

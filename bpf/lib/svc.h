@@ -92,8 +92,10 @@ static __always_inline int svc_forward(struct __sk_buff *skb,
 		stats_count(DP_CT_HIT, ev->len);
 	} else {
 		svc = lb_service_get(&t);
-		if (!svc)
+		if (!svc) {
+			revnat_forget(skb, &t, l4off);
 			return 0;
+		}
 		if (svc_new(svc, &t, &ct, ev) < 0)
 			return -1;
 	}

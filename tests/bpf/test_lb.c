@@ -384,6 +384,55 @@ static void test_udp_remote_revnat(void **state)
 }
 
 /* VIP-only service: ICMP echo balanced, id as the port. */
+/* A service connection ended (nothing says so), then the same client port
+ * reaches the same backend directly: the replies of the direct connection
+ * must keep the backend's address, not get the VIP's. A direct TCP packet
+ * other than a SYN leaves the reply entry alone. */
+static void check_direct_reuses_tuple(uint8_t proto)
+{
+	struct result r;
+	struct frame f;
+
+	check_remote_roundtrip(proto, 80, 8080);
+	if (proto == IPPROTO_TCP) {
+		mkframe(&f, proto, POD_A, 40000, POD_R, 8080);
+		f.b[L4_OFF + 13] = 0x10;	/* ACK: checksum no longer
+						 * matters for the lookup */
+		run(DP_PROG_FROM_POD, &f, &r);
+		mkframe(&f, proto, POD_R, 8080, POD_A, 40000);
+		run(DP_PROG_FROM_OVERLAY, &f, &r);
+		assert_int_equal(r.delta[DP_REV_NAT].packets, 1);
+	}
+	mkframe(&f, proto, POD_A, 40000, POD_R, 8080);
+	run(DP_PROG_FROM_POD, &f, &r);
+	assert_int_equal(r.ret, TC_ACT_REDIRECT);
+	assert_int_equal(r.ev.stat, DP_REMOTE);
+	assert_int_equal(out_daddr(&r), ip4(POD_R));
+	assert_int_equal(out_port(&r, 1), 8080);
+
+	mkframe(&f, proto, POD_R, 8080, POD_A, 40000);
+	run(DP_PROG_FROM_OVERLAY, &f, &r);
+	assert_int_equal(r.ret, TC_ACT_REDIRECT);
+	assert_int_equal(r.delta[DP_REV_NAT].packets, 0);
+	assert_int_equal(out_saddr(&r), ip4(POD_R));
+	assert_int_equal(out_port(&r, 0), 8080);
+	assert_csums(&r);
+}
+
+static void test_tcp_direct_reuses_tuple(void **state)
+{
+	(void)state;
+	skip_unless_ready();
+	check_direct_reuses_tuple(IPPROTO_TCP);
+}
+
+static void test_udp_direct_reuses_tuple(void **state)
+{
+	(void)state;
+	skip_unless_ready();
+	check_direct_reuses_tuple(IPPROTO_UDP);
+}
+
 static void test_icmp_vip_only(void **state)
 {
 	(void)state;
@@ -823,6 +872,8 @@ int main(void)
 		T(test_tcp_dnat_local),
 		T(test_tcp_remote_revnat),
 		T(test_udp_remote_revnat),
+		T(test_tcp_direct_reuses_tuple),
+		T(test_udp_direct_reuses_tuple),
 		T(test_icmp_vip_only),
 		T(test_vip_only_tcp),
 		T(test_random_spread),
