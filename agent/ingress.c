@@ -21,6 +21,7 @@
 #include "nginx_ingress.h"
 #include "nginx_proc.h"
 #include "services.h"
+#include "svc_index.h"
 
 #define INGRESS_DIR "ingress"
 
@@ -37,6 +38,7 @@ struct ingress_ctl {
 	size_t n_ings;
 	struct ing_svc *svcs;            /* every service of the cluster */
 	size_t n_svcs;
+	struct svc_index svc_ix;         /* ns/name -> position in svcs */
 	char *applied;                   /* the configuration nginx runs */
 };
 
@@ -101,21 +103,27 @@ static int put_ing(struct agent *a, const char *ns, const char *name,
 	return 0;
 }
 
+/* Services come and go by the thousand in a bulk load: found through
+ * the index, not by a scan. */
 static ssize_t find_svc(const struct ingress_ctl *c, const char *ns,
 			const char *name)
 {
-	for (size_t i = 0; i < c->n_svcs; i++)
-		if (!strcmp(c->svcs[i].ns, ns) && !strcmp(c->svcs[i].name, name))
-			return (ssize_t)i;
-	return -1;
+	size_t i;
+
+	return svc_index_get(&c->svc_ix, ns, name, &i) ? (ssize_t)i : -1;
 }
 
 static void drop_svc(struct ingress_ctl *c, const char *ns, const char *name)
 {
 	ssize_t i = find_svc(c, ns, name);
 
-	if (i >= 0)
-		c->svcs[i] = c->svcs[--c->n_svcs];
+	if (i < 0)
+		return;
+	svc_index_del(&c->svc_ix, ns, name);
+	c->svcs[i] = c->svcs[--c->n_svcs];
+	if ((size_t)i < c->n_svcs)
+		svc_index_put(&c->svc_ix, c->svcs[i].ns, c->svcs[i].name,
+			      (size_t)i);
 }
 
 static int put_svc(struct ingress_ctl *c, const char *ns, const char *name,
@@ -141,7 +149,12 @@ static int put_svc(struct ingress_ctl *c, const char *ns, const char *name,
 			return -ENOMEM;
 		}
 		c->svcs = tmp;
-		i = (ssize_t)c->n_svcs++;
+		i = (ssize_t)c->n_svcs;
+		if (svc_index_put(&c->svc_ix, ns, name, (size_t)i)) {
+			free(s);
+			return -ENOMEM;
+		}
+		c->n_svcs++;
 		snprintf(c->svcs[i].ns, sizeof(c->svcs[i].ns), "%s", ns);
 		snprintf(c->svcs[i].name, sizeof(c->svcs[i].name), "%s", name);
 	}
@@ -178,6 +191,7 @@ static void clear(struct ingress_ctl *c)
 		free(c->ings[i]);
 	free(c->ings);
 	free(c->svcs);
+	svc_index_free(&c->svc_ix);
 	c->ings = NULL;
 	c->svcs = NULL;
 	c->n_ings = c->n_svcs = 0;
