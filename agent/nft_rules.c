@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "nft_rules.h"
 
 #define T "ip " NFT_TABLE
@@ -174,8 +175,11 @@ int nft_service_check(const struct proxy_service *s)
 	return 0;
 }
 
-void nft_rules_init(struct nft_buf *b, enum nft_form form)
+void nft_rules_init(struct nft_buf *b, enum nft_form form,
+		    const struct cidr *cluster)
 {
+	char net[CIDR_STRLEN];
+
 	const char *target = form == NFT_FORM_LINEAR ? "services-linear"
 						       : "services";
 
@@ -211,6 +215,14 @@ void nft_rules_init(struct nft_buf *b, enum nft_form form)
 		form == NFT_FORM_LINEAR ? "" :
 			"flush chain " T " services-linear\n",
 		NFT_MASQ_MARK, target, target, NFT_MASQ_MARK, NFT_MASQ_MARK);
+	/* kube-proxy's --cluster-cidr: the worker's own connections are
+	 * masqueraded only from addresses outside it. */
+	nft_buf_printf(b,
+		"add set " T " cluster-cidr { type ipv4_addr ; flags interval ; }\n"
+		"flush set " T " cluster-cidr\n");
+	if (cluster && cluster->len)
+		nft_buf_printf(b, "add element " T " cluster-cidr { %s }\n",
+			       cidr_format(cluster, net));
 }
 
 /* ---- service chains ---- */
@@ -333,9 +345,14 @@ static void svc_write(struct nft_buf *b, const struct proxy_service *s,
 		reject_rules(b, s, i, chain);
 		return;
 	}
-	/* The worker itself as the client: its source would not be
-	 * routable back through the backend's reply path. */
-	nft_buf_printf(b, "add rule " T " %s fib saddr type local jump mark-masq\n",
+	/* The worker itself as the client, from an address outside the
+	 * cluster (its underlay address, say): the backend's reply would
+	 * not come back through this worker's conntrack. From its overlay
+	 * address it is left alone, as kube-proxy leaves in-cluster
+	 * sources: masquerading with fully random ports would hand the
+	 * backend ports still in TIME_WAIT there under another timestamp
+	 * offset (PAWS drops the SYN; a one-second stall per hit). */
+	nft_buf_printf(b, "add rule " T " %s fib saddr type local ip saddr != @cluster-cidr jump mark-masq\n",
 		       chain);
 	/* One endpoint: straight to it. An anonymous map per service would
 	 * cost more than the choice: the kernel finds a table's sets by

@@ -63,11 +63,13 @@ void nft_svc_chain(const struct proxy_service *s, size_t i,
 void nft_ep_chain(const struct proxy_service *s, size_t i, size_t j,
 		  char out[NFT_CHAIN_MAX]);
 
-/* The table skeleton: table, maps, fixed chains and their rules. Safe to
- * apply over an existing table (adoption after a restart): only the fixed
- * chains are rewritten, maps and service chains are kept. The form
+/* The table skeleton: table, maps, fixed chains and their rules, and the
+ * set cluster-cidr holding the cluster's pod network. Safe to apply over
+ * an existing table (adoption after a restart): only the fixed chains and
+ * that set are rewritten, maps and service chains are kept. The form
  * decides what the nat hooks jump to. */
-void nft_rules_init(struct nft_buf *b, enum nft_form form);
+void nft_rules_init(struct nft_buf *b, enum nft_form form,
+		    const struct cidr *cluster);
 
 /* One transaction's worth of commands turning service old (NULL: unknown,
  * e.g. after a restart, so every chain of new is (re)written) into new.

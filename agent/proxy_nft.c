@@ -229,7 +229,6 @@ static int init_form(const struct proxy_config *cfg, enum nft_form f)
 	struct nft_buf b;
 	int err;
 
-	(void)cfg;
 	if (ctx)
 		nft_close();
 	form = f;
@@ -241,7 +240,7 @@ static int init_form(const struct proxy_config *cfg, enum nft_form f)
 		return -ENOMEM;
 	}
 	nft_buf_init(&b);
-	nft_rules_init(&b, form);
+	nft_rules_init(&b, form, &cfg->pod_network);
 	err = run(&b, "table " NFT_TABLE);
 	nft_buf_free(&b);
 	if (!err)

@@ -13,6 +13,9 @@
 
 #include "nft_rules.h"
 
+/* The cluster's pod network, 11.0.0.0/8. */
+static const struct cidr test_cluster = { 0x0b000000, 8 };
+
 #define VIP 0x64400a01u /* 100.64.10.1 */
 
 static void svc(struct proxy_service *s, const char *ns, const char *name,
@@ -108,7 +111,7 @@ static void test_init(void **state)
 
 	(void)state;
 	nft_buf_init(&b);
-	nft_rules_init(&b, NFT_FORM_CHAINS);
+	nft_rules_init(&b, NFT_FORM_CHAINS, &test_cluster);
 	assert_int_equal(b.err, 0);
 	has(&b, "add table ip knetsim\n");
 	has(&b, "type ipv4_addr . inet_proto . inet_service : verdict");
@@ -118,12 +121,14 @@ static void test_init(void **state)
 	has(&b, "nat-output jump services\n");
 	has(&b, "mark-masq meta mark set meta mark | 0x4000\n");
 	has(&b, "nat-postrouting counter masquerade");
+	has(&b, "add set ip knetsim cluster-cidr { type ipv4_addr ; flags interval ; }\n");
+	has(&b, "add element ip knetsim cluster-cidr { 11.0.0.0/8 }\n");
 	/* never the whole table */
 	lacks(&b, "flush table");
 	lacks(&b, "delete table");
 	lacks(&b, "flush ruleset");
 	nft_buf_free(&b);
-	nft_rules_init(&b, NFT_FORM_LINEAR);
+	nft_rules_init(&b, NFT_FORM_LINEAR, &test_cluster);
 	has(&b, "nat-prerouting jump services-linear\n");
 	nft_buf_free(&b);
 }
@@ -146,7 +151,7 @@ static void test_ported(void **state)
 	snprintf(line, sizeof(line), "add rule ip knetsim %s counter numgen "
 		 "random mod 3 vmap {", ch);
 	has(&b, line);
-	snprintf(line, sizeof(line), "fib saddr type local jump mark-masq");
+	snprintf(line, sizeof(line), "fib saddr type local ip saddr != @cluster-cidr jump mark-masq");
 	has(&b, line);
 	nft_ep_chain(&s, 0, 2, ep);
 	snprintf(line, sizeof(line), " 2 : goto %s }\n", ep);
@@ -591,7 +596,7 @@ static void test_linear_one_backend(void **state)
 	assert_true(strstr(b.data, "100.64.10.1") < strstr(b.data, "100.64.10.2"));
 	nft_buf_free(&b);
 	nft_buf_init(&b);
-	nft_rules_init(&b, NFT_FORM_CHAINS);
+	nft_rules_init(&b, NFT_FORM_CHAINS, &test_cluster);
 	has(&b, "flush chain ip knetsim services-linear\n");
 	nft_buf_free(&b);
 }

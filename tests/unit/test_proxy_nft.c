@@ -28,6 +28,8 @@
 
 #include "netns.h"
 #include "nft_rules.h"
+
+static const struct cidr test_cluster = { 0x0b000000, 8 };
 #include "proxy.h"
 
 enum { W, C, P1, P2, NNS };
@@ -574,7 +576,7 @@ static void test_linear(void **state)
 	service(&s, "web", VIP, true, 2);
 	service(&v, "any", VIP_ONLY, false, 1);
 	nft_buf_init(&b);
-	nft_rules_init(&b, NFT_FORM_LINEAR);
+	nft_rules_init(&b, NFT_FORM_LINEAR, &test_cluster);
 	nft_rules_linear(&b, all, 2);
 	assert_int_equal(b.err, 0);
 	assert_int_equal(netns_enter(f->fd[W], &saved), 0);
