@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "linkemu.h"
 #include "log.h"
+#include "supervise.h"
 
 #ifndef KNETSIM_VERSION
 #define KNETSIM_VERSION "0.1.0"
@@ -110,6 +111,9 @@ int main(int argc, char **argv)
 	/* Hidden: the link emulator daemon that `up` starts. */
 	if (argc > 1 && !strcmp(argv[1], LINKEMU_CMD))
 		return linkemu_main(argc - 1, argv + 1);
+	/* Hidden: the supervisor `up` runs the multi-cluster routers under. */
+	if (argc > 1 && !strcmp(argv[1], SUPERVISE_CMD))
+		return supervise_main(argc - 1, argv + 1);
 
 	/* Global options stop at the command word. */
 	while ((c = getopt_long(argc, argv, "+" CLI_COMMON_SHORT "hV", opts,

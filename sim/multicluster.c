@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cidr.h"
+#include "cli.h"
 #include "etcd_cluster.h"
 #include "fsutil.h"
 #include "mc_cert.h"
@@ -26,10 +27,15 @@
 #include "progress.h"
 #include "services.h"
 #include "skrouter_conf.h"
+#include "supervise.h"
 
 #define POLL_MS 50
 #define LOG_TAIL 400
 #define TCP_STATE_LISTEN 0x0A /* in /proc/net/tcp */
+/* Quick exits in a row after which a router's supervisor gives up: a
+ * router that cannot start then fails `up` within MC_READY_TIMEOUT_MS
+ * (0.5 + 1 + 2 + 4 s of backoff) instead of restarting forever. */
+#define MC_GIVE_UP "5"
 
 /* Where distributions put nginx's dynamic stream module. */
 static const char *const stream_modules[] = {
@@ -243,8 +249,14 @@ static int start_one(struct state *st, const struct launch *l,
 	bool skr = l->kind == MC_GATEWAY_SKUPPER;
 	char conf[PATH_MAX], log[PATH_MAX], prefix[PATH_MAX];
 	char ns[NAMES_NETNS_MAX], why[PATH_MAX + 128];
-	char *skr_argv[] = { (char *)l->program, "-c", conf, NULL };
-	char *ngx_argv[] = { (char *)l->program, "-p", prefix, "-c", conf,
+	/* Run under `knetsim __supervise`, which restarts it if it dies; the
+	 * supervisor is what the state records (same namespace). */
+	char *skr_argv[] = { (char *)cli_self_exe(), SUPERVISE_CMD,
+			     "--give-up", MC_GIVE_UP, "--",
+			     (char *)l->program, "-c", conf, NULL };
+	char *ngx_argv[] = { (char *)cli_self_exe(), SUPERVISE_CMD,
+			     "--give-up", MC_GIVE_UP, "--",
+			     (char *)l->program, "-p", prefix, "-c", conf,
 			     "-e", log, NULL };
 	struct proc_spec spec = { .argv = skr ? skr_argv : ngx_argv };
 	struct proc_id id;

@@ -62,9 +62,48 @@ fetch_page() {
 	local sim=$1 tries=${2:-1} addr i
 	addr=$(addr_of "$sim" C1w1)
 	for i in $(seq "$tries"); do
-		ks exec --name "$sim" C1.c2 -- wget -qO- -T 3 "http://$addr:1028" && return 0
+		ks exec --name "$sim" C1.c2 -- wget -qO- -t 1 -T 3 "http://$addr:1028" && return 0
 		sleep 1
 	done
+	return 1
+}
+
+# The recorded PID of role $3 on node $2: the router's supervisor.
+router_pid() {
+	ks status --name "$1" -j | jq -r --arg n "$2" --arg r "$3" \
+		'.simulations[].nodes[] | select(.name == $n) | .processes[]
+		| select(.role == $r) | .pid'
+}
+
+# The supervised router: the supervisor's (only) child.
+router_child() {
+	ps -o pid= --ppid "$1" | tr -d ' ' | head -n 1
+}
+
+# Kills the router under supervisor $2 with SIGKILL and waits (15 s at
+# most) for another to run and for C1.c2 to get c4's page through it.
+kill_and_recover() {
+	local sim=$1 sup=$2 old new i
+	old=$(router_child "$sup")
+	[ -n "$old" ] || { echo "supervisor $sup has no child"; return 1; }
+	kill -9 "$old"
+	for i in $(seq 30); do
+		sleep 0.5
+		new=$(router_child "$sup")
+		[ -n "$new" ] && [ "$new" != "$old" ] || continue
+		if ks exec --name "$sim" C1.c2 -- wget -qO- -t 1 -T 1 \
+			"http://$(addr_of "$sim" C1w1):1028" 2>/dev/null |
+			grep -qx "hello from C0.c4"; then
+			echo "router $old killed, $new serves after $i half-seconds"
+			# The killed one is reaped, not left a zombie.
+			if [ "$(awk '{print $3}' "/proc/$old/stat" 2>/dev/null)" = Z ]; then
+				echo "$old left a zombie"
+				return 1
+			fi
+			return 0
+		fi
+	done
+	echo "no router serves 15 s after killing $old (now: ${new:-none})"
 	return 1
 }
 
@@ -111,7 +150,7 @@ fetch_page() {
 	tshark -r "$pcap" -Y "tls.app_data" | grep -q .
 	! grep -aq "hello from" "$pcap"
 	# And the gateway of C0 serves nothing over plain TCP.
-	run ks exec --name "$MCSIM" C1.c2 -- wget -qO- -T 3 "http://$c0:1028"
+	run ks exec --name "$MCSIM" C1.c2 -- wget -qO- -t 1 -T 3 "http://$c0:1028"
 	[ "$status" -ne 0 ]
 	[[ "$output" != *"hello from"* ]]
 }
@@ -127,6 +166,28 @@ fetch_page() {
 	run ks link status --name "$MCSIM"
 	echo "$output"
 	[[ "$output" == *"TLS handshake ok"* ]]
+}
+
+@test "nginx gateway: a gateway that dies is started again" {
+	local sup log
+	sup=$(router_pid "$MCSIM" C1w1 mc-gateway)
+	[ -n "$sup" ]
+	run kill_and_recover "$MCSIM" "$sup"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The same supervisor is recorded, alive; it logged why it restarted.
+	[ "$(router_pid "$MCSIM" C1w1 mc-gateway)" = "$sup" ]
+	ks status --name "$MCSIM" -j | jq -e '[.simulations[].nodes[].processes[]
+		| select(.role == "mc-gateway") | .alive] | all and length == 2'
+	log=$(ks status --name "$MCSIM" -j | jq -r '.simulations[].nodes[]
+		| select(.name == "C1w1") | .processes[]
+		| select(.role == "mc-gateway") | .log')
+	grep -q "was killed by signal 9 (Killed) after .*; restarting in 0.5 s" "$log"
+	# And the C0 side, which C1's gateway connects to.
+	sup=$(router_pid "$MCSIM" C0w1 mc-gateway)
+	run kill_and_recover "$MCSIM" "$sup"
+	echo "$output"
+	[ "$status" -eq 0 ]
 }
 
 @test "skupper-router: C1.c2 gets c4's page over an encrypted router link" {
@@ -152,7 +213,16 @@ fetch_page() {
 		echo "$output" | jq -e '.routers[] | select(.cluster == "C1") | .services[0]
 			| .service == "web" and .status == "up"'
 	fi
+	# A router that dies is started again by its supervisor: C0's, which
+	# C1's router has to link to again, and C1's.
+	run kill_and_recover "$sim" "$(router_pid "$sim" C0w1 skupper-router)"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run kill_and_recover "$sim" "$(router_pid "$sim" C1w1 skupper-router)"
+	echo "$output"
+	[ "$status" -eq 0 ]
 	pids=$(sim_pids "$sim")
+	pids="$pids $(for p in $pids; do ps -o pid= --ppid "$p" || true; done)"
 	run ks down --name "$sim"
 	[ "$status" -eq 0 ]
 	assert_gone "$sim" "$pids"
@@ -162,6 +232,8 @@ fetch_page() {
 	local pids
 	pids=$(sim_pids "$MCSIM")
 	[ -n "$pids" ]
+	# With the routers the supervisors run (and nginx's workers).
+	pids="$pids $(for p in $pids; do ps -o pid= --ppid "$p" || true; done)"
 	run ks down --name "$MCSIM"
 	[ "$status" -eq 0 ]
 	assert_gone "$MCSIM" "$pids"
