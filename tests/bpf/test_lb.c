@@ -7,32 +7,15 @@
  * skips every test, saying so, otherwise. Redirect targets come from the
  * datapath's trace events (DP_CFG_F_TRACE).
  */
-#include <errno.h>
-#include <sched.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
 
-#include <cmocka.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
-#include "datapath.h"
 #include "datapath_lb.h"
+#include "harness.h"
 #include "proxy.h"
 
 #define VXLAN_IFINDEX 77
-#define MAX_EVENTS    16
-#define IP_OFF        14
-#define L4_OFF        34
 
 /* Pods: A (the client, ifindex 1: test runs arrive on lo), B and C local,
  * R on the other worker (11.10.16.0/20). */
@@ -45,62 +28,7 @@
 static const uint8_t mac_a[6] = { 0x02, 0xaa, 0, 0, 0, 0x02 };
 static const uint8_t host_a[6] = { 0x02, 0xee, 0, 0, 0, 0x02 };
 
-static struct dp *dp;
-static struct ring_buffer *rb;
-static struct dp_event events[MAX_EVENTS];
-static int nevents;
-
-static __be32 ip4(const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		fail_msg("bad address %s", s);
-	return a.s_addr;
-}
-
 /* Frames ----------------------------------------------------------------- */
-
-struct frame {
-	uint8_t b[128];
-	size_t len;
-};
-
-static uint32_t sum16(const uint8_t *b, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-/* The L4 checksum over the frame as it stands: 0 when it verifies. */
-static uint16_t l4_csum(const uint8_t *fr, size_t len)
-{
-	const uint8_t *ip = fr + IP_OFF;
-	size_t l4len = len - L4_OFF;
-	uint32_t s = 0;
-
-	if (ip[9] != IPPROTO_ICMP) {
-		s = sum16(ip + 12, 8, 0);
-		s += ip[9];
-		s += (uint32_t)l4len;
-	}
-	return fold(sum16(fr + L4_OFF, l4len, s));
-}
-
-static uint16_t ip_csum(const uint8_t *fr)
-{
-	return fold(sum16(fr + IP_OFF, 20, 0));
-}
 
 /* A frame from src:sport to dst:dport, checksums valid. ICMP: an echo
  * request with id sport (reply when dport is set: id dport). */
@@ -123,7 +51,7 @@ static void mkframe(struct frame *f, uint8_t proto, const char *src,
 	ip[9] = proto;
 	memcpy(ip + 12, &s, 4);
 	memcpy(ip + 16, &d, 4);
-	v = htons(ip_csum(f->b));
+	v = htons(ip_csum_at(ip));
 	memcpy(ip + 10, &v, 2);
 	if (proto == IPPROTO_ICMP) {
 		l4[0] = dport ? 0 : 8;
@@ -142,82 +70,10 @@ static void mkframe(struct frame *f, uint8_t proto, const char *src,
 	}
 	memcpy(l4 + l4len - 4, "knet", 4);
 	f->len = L4_OFF + l4len;
-	v = htons(l4_csum(f->b, f->len));
+	v = htons(l4_csum_at(ip, f->len - IP_OFF));
 	memcpy(l4 + (proto == IPPROTO_TCP ? 16 : proto == IPPROTO_UDP ? 6 : 2),
 	       &v, 2);
-	assert_int_equal(l4_csum(f->b, f->len), 0);
-}
-
-/* Running ---------------------------------------------------------------- */
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	if (size >= sizeof(struct dp_event) && nevents < MAX_EVENTS)
-		memcpy(&events[nevents++], data, sizeof(struct dp_event));
-	return 0;
-}
-
-struct result {
-	int ret;
-	uint8_t out[128];
-	uint32_t out_len;
-	struct dp_counter delta[DP_STAT__MAX];
-	struct dp_event ev;
-};
-
-static void run(enum dp_prog prog, const struct frame *f, struct result *r)
-{
-	struct dp_counter before[DP_STAT__MAX], after[DP_STAT__MAX];
-	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts,
-			    .data_in = f->b, .data_size_in = (__u32)f->len,
-			    .data_out = r->out,
-			    .data_size_out = sizeof(r->out), .repeat = 1);
-
-	assert_int_equal(dp_stats_read(dp, before), 0);
-	ring_buffer__consume(rb);
-	nevents = 0;
-	assert_int_equal(bpf_prog_test_run_opts(dp_prog_fd(dp, prog), &opts),
-			 0);
-	r->ret = (int)opts.retval;
-	r->out_len = opts.data_size_out;
-	assert_int_equal(dp_stats_read(dp, after), 0);
-	for (int i = 0; i < DP_STAT__MAX; i++)
-		r->delta[i].packets = after[i].packets - before[i].packets;
-	ring_buffer__consume(rb);
-	assert_int_equal(nevents, 1);
-	r->ev = events[0];
-}
-
-static __be32 out_saddr(const struct result *r)
-{
-	__be32 a;
-
-	memcpy(&a, r->out + IP_OFF + 12, 4);
-	return a;
-}
-
-static __be32 out_daddr(const struct result *r)
-{
-	__be32 a;
-
-	memcpy(&a, r->out + IP_OFF + 16, 4);
-	return a;
-}
-
-static uint16_t out_port(const struct result *r, int which)
-{
-	uint16_t p;
-
-	memcpy(&p, r->out + L4_OFF + 2 * which, 2);
-	return ntohs(p);
-}
-
-/* Both checksums of the output verify. */
-static void assert_csums(const struct result *r)
-{
-	assert_int_equal(ip_csum(r->out), 0);
-	assert_int_equal(l4_csum(r->out, r->out_len), 0);
+	assert_int_equal(l4_csum_at(ip, f->len - IP_OFF), 0);
 }
 
 /* Maps ------------------------------------------------------------------- */
@@ -242,39 +98,6 @@ static uint32_t service(uint16_t port, uint8_t proto, uint16_t target,
 					    algo == LB_ALGO_MAGLEV), 0);
 	assert_int_equal(dp_lb_service_set(dp, &k, &s), 0);
 	return s.id;
-}
-
-static void clear_map(const char *name)
-{
-	int fd = dp_map_fd(dp, name);
-	struct lb_tuple k;
-
-	assert_true(fd >= 0);
-	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
-		assert_int_equal(bpf_map_delete_elem(fd, &k), 0);
-}
-
-/* Each test starts from no services and no connections. */
-static int reset(void **state)
-{
-	int fd;
-	struct lb_service_key k;
-
-	(void)state;
-	if (!dp)
-		return 0;
-	fd = dp_map_fd(dp, LB_PIN_SERVICES);
-	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
-		bpf_map_delete_elem(fd, &k);
-	clear_map(LB_PIN_CT);
-	clear_map(LB_PIN_REVNAT);
-	return 0;
-}
-
-static void skip_unless_ready(void)
-{
-	if (!dp)
-		skip();
 }
 
 /* Tests ------------------------------------------------------------------ */
@@ -830,37 +653,8 @@ static int fill(void)
 
 static int group_setup(void **state)
 {
-	int err;
-
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_lb: SKIPPED: needs root (BPF, network "
-			"namespaces)\n");
-		return 0;
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return -1;
-	}
-	err = dp_open(NULL, &dp);
-	if (err) {
-		fprintf(stderr, "dp_open: %s\n", strerror(-err));
-		return -1;
-	}
-	rb = ring_buffer__new(dp_events_fd(dp), on_event, NULL, NULL);
-	if (!rb || fill()) {
-		fprintf(stderr, "test_lb: setup failed\n");
-		return -1;
-	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	ring_buffer__free(rb);
-	dp_close(dp);
-	return 0;
+	return harness_setup("test_lb", fill);
 }
 
 #define T(f) cmocka_unit_test_setup(f, reset)
@@ -888,5 +682,5 @@ int main(void)
 		T(test_proxy_bpf),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, harness_teardown);
 }

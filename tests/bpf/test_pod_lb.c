@@ -9,30 +9,9 @@
  * loader's attach/detach on a veth. Needs root; skips every test, saying
  * so, otherwise. Verdicts come from the datapath's trace events.
  */
-#include <errno.h>
-#include <sched.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-
-#include <cmocka.h>
-
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <linux/pkt_cls.h>
 
-#include "datapath.h"
-#include "datapath_lb.h"
-
-#define MAX_EVENTS 16
-#define IP_OFF     14
-#define L4_OFF     34
+#include "harness.h"
 
 /* Pods: A the client (test runs arrive on lo, ifindex 1), B another pod
  * of this worker, R a pod on another worker; VIP, and a router on the
@@ -46,75 +25,7 @@
 static const uint8_t mac_a[6] = { 0x02, 0xaa, 0, 0, 0, 0x02 };
 static const uint8_t mac_gw[6] = { 0x02, 0xee, 0, 0, 0, 0x01 };
 
-static struct dp *dp;
-static struct ring_buffer *rb;
-static struct dp_event events[MAX_EVENTS];
-static int nevents;
-
-static __be32 ip4(const char *s)
-{
-	struct in_addr a;
-
-	if (inet_pton(AF_INET, s, &a) != 1)
-		fail_msg("bad address %s", s);
-	return a.s_addr;
-}
-
 /* Frames ----------------------------------------------------------------- */
-
-struct frame {
-	uint8_t b[160];
-	size_t len;
-};
-
-static uint32_t sum16(const uint8_t *b, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(b[i] << 8 | b[i + 1]);
-	if (n & 1)
-		s += (uint32_t)b[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-/* The checksums of an IPv4 packet at ip (len bytes, no options): 0 each
- * when they verify. The L4 one covers a pseudo header unless ICMP. */
-static uint16_t ip_csum_at(const uint8_t *ip)
-{
-	return fold(sum16(ip, 20, 0));
-}
-
-static uint16_t l4_csum_at(const uint8_t *ip, size_t len)
-{
-	uint32_t s = 0;
-
-	if (ip[9] != IPPROTO_ICMP) {
-		s = sum16(ip + 12, 8, 0);
-		s += ip[9];
-		s += (uint32_t)(len - 20);
-	}
-	return fold(sum16(ip + 20, len - 20, s));
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	v = htons(v);
-	memcpy(p, &v, 2);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return ntohs(v);
-}
 
 /* An IPv4 packet at ip from src to dst, l4len bytes of L4 after it (filled
  * by the caller), header checksum set. */
@@ -213,77 +124,6 @@ static void arp_frame(struct frame *f)
 	f->len = IP_OFF + sizeof(req);
 }
 
-/* Running ---------------------------------------------------------------- */
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	if (size >= sizeof(struct dp_event) && nevents < MAX_EVENTS)
-		memcpy(&events[nevents++], data, sizeof(struct dp_event));
-	return 0;
-}
-
-struct result {
-	int ret;
-	uint8_t out[160];
-	uint32_t out_len;
-	struct dp_counter delta[DP_STAT__MAX];
-	struct dp_event ev;
-};
-
-static void run(enum dp_prog prog, const struct frame *f, struct result *r)
-{
-	struct dp_counter before[DP_STAT__MAX], after[DP_STAT__MAX];
-	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts,
-			    .data_in = f->b, .data_size_in = (__u32)f->len,
-			    .data_out = r->out,
-			    .data_size_out = sizeof(r->out), .repeat = 1);
-
-	assert_int_equal(dp_stats_read(dp, before), 0);
-	ring_buffer__consume(rb);
-	nevents = 0;
-	assert_int_equal(bpf_prog_test_run_opts(dp_prog_fd(dp, prog), &opts),
-			 0);
-	r->ret = (int)opts.retval;
-	r->out_len = opts.data_size_out;
-	assert_int_equal(dp_stats_read(dp, after), 0);
-	for (int i = 0; i < DP_STAT__MAX; i++)
-		r->delta[i].packets = after[i].packets - before[i].packets;
-	ring_buffer__consume(rb);
-	assert_int_equal(nevents, 1);
-	r->ev = events[0];
-	assert_int_equal(r->ev.prog, prog);
-}
-
-static __be32 addr_at(const uint8_t *p)
-{
-	__be32 a;
-
-	memcpy(&a, p, 4);
-	return a;
-}
-
-static __be32 out_saddr(const struct result *r)
-{
-	return addr_at(r->out + IP_OFF + 12);
-}
-
-static __be32 out_daddr(const struct result *r)
-{
-	return addr_at(r->out + IP_OFF + 16);
-}
-
-static uint16_t out_port(const struct result *r, int which)
-{
-	return get16(r->out + L4_OFF + 2 * which);
-}
-
-static void assert_csums(const struct result *r)
-{
-	assert_int_equal(ip_csum_at(r->out + IP_OFF), 0);
-	assert_int_equal(l4_csum_at(r->out + IP_OFF, r->out_len - IP_OFF), 0);
-}
-
 /* Handed on unchanged by lb_from_pod / lb_to_pod. */
 static void assert_passed(const struct result *r, const struct frame *f,
 			  enum dp_prog prog)
@@ -313,33 +153,6 @@ static void service(uint16_t port, uint8_t proto, uint16_t target,
 		ips[i] = ip4(backends[i]);
 	assert_int_equal(dp_lb_backends_set(dp, s.id, ips, n, 0, 0), 0);
 	assert_int_equal(dp_lb_service_set(dp, &k, &s), 0);
-}
-
-static void clear_map(const char *name, size_t key_size)
-{
-	int fd = dp_map_fd(dp, name);
-	uint8_t k[64];
-
-	assert_true(fd >= 0 && key_size <= sizeof(k));
-	while (bpf_map_get_next_key(fd, NULL, k) == 0)
-		assert_int_equal(bpf_map_delete_elem(fd, k), 0);
-}
-
-static int reset(void **state)
-{
-	(void)state;
-	if (!dp)
-		return 0;
-	clear_map(LB_PIN_SERVICES, sizeof(struct lb_service_key));
-	clear_map(LB_PIN_CT, sizeof(struct lb_tuple));
-	clear_map(LB_PIN_REVNAT, sizeof(struct lb_tuple));
-	return 0;
-}
-
-static void skip_unless_ready(void)
-{
-	if (!dp)
-		skip();
 }
 
 /* Pass-through ----------------------------------------------------------- */
@@ -783,37 +596,8 @@ static int fill(void)
 
 static int group_setup(void **state)
 {
-	int err;
-
 	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_pod_lb: SKIPPED: needs root (BPF, "
-			"network namespaces)\n");
-		return 0;
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return -1;
-	}
-	err = dp_open(NULL, &dp);
-	if (err) {
-		fprintf(stderr, "dp_open: %s\n", strerror(-err));
-		return -1;
-	}
-	rb = ring_buffer__new(dp_events_fd(dp), on_event, NULL, NULL);
-	if (!rb || fill()) {
-		fprintf(stderr, "test_pod_lb: setup failed\n");
-		return -1;
-	}
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	ring_buffer__free(rb);
-	dp_close(dp);
-	return 0;
+	return harness_setup("test_pod_lb", fill);
 }
 
 #define T(f) cmocka_unit_test_setup(f, reset)
@@ -836,5 +620,5 @@ int main(void)
 		T(test_attach_detach),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, harness_teardown);
 }
