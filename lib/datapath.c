@@ -27,7 +27,12 @@
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 #define VNI_MAX    0xffffffu
-#define CGROUP2_OWN KNETSIM_RUN_DIR "/cgroup2"
+/* Where cgroup v2 is mounted when no mount is visible (e.g. under `ip
+ * netns exec`, which gives the process a fresh /sys). The leading dot
+ * keeps it out of the simulations' directories beside it: no simulation
+ * name has one, and `status`/`down --all` skip such entries (a plain
+ * "cgroup2" was taken for a simulation and given a state file). */
+#define CGROUP2_OWN KNETSIM_RUN_DIR "/.cgroup2"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71 /* Linux 5.14 */
