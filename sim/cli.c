@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "knetsim/paths.h"
 #include "log.h"
 #include "state.h"
@@ -143,4 +145,18 @@ const char *cli_default_topology(void)
 		}
 	}
 	return KNETSIM_SHAREDIR "/default.yaml";
+}
+
+void cli_print_list(const struct cli *cli, const char *key,
+		    const cJSON *all, void (*table)(const cJSON *))
+{
+	char *out;
+
+	if (!cli->json) {
+		table(all);
+		return;
+	}
+	out = cJSON_PrintUnformatted(all);
+	printf("{\"%s\":%s}\n", key, out ? out : "[]");
+	free(out);
 }

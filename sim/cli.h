@@ -43,6 +43,12 @@ const char *cli_default_topology(void);
 /* knetsim's own executable path. */
 const char *cli_self_exe(void);
 
+struct cJSON;
+/* A listing's output: {"KEY":[...]} on one line with -j, else the table
+ * that table() prints from the same array. */
+void cli_print_list(const struct cli *cli, const char *key,
+		    const struct cJSON *all, void (*table)(const struct cJSON *));
+
 /* Commands: argv[0] is the command name. Return the exit status. */
 int cmd_up(struct cli *cli, int argc, char **argv);
 int cmd_down(struct cli *cli, int argc, char **argv);

@@ -146,6 +146,19 @@ static const char *jstr(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsString(v) ? v->valuestring : "-";
 }
 
+static void print_table(const cJSON *all)
+{
+	const cJSON *o;
+
+	printf("%-8s %-16s %-12s %-15s %s\n", "CLUSTER", "POD", "WORKER",
+	       "IP", "NETNS");
+	cJSON_ArrayForEach(o, all)
+		printf("%-8s %-16s %-12s %-15s %s\n",
+		       cJSON_GetObjectItemCaseSensitive(o, "cluster")->valuestring,
+		       jstr(o, "metadata", "name"), jstr(o, "spec", "nodeName"),
+		       jstr(o, "status", "podIP"), jstr(o, "status", "netns"));
+}
+
 static int pod_list_cmd(struct cli *cli, struct state *st,
 			const struct topology *t)
 {
@@ -177,20 +190,7 @@ static int pod_list_cmd(struct cli *cli, struct state *st,
 		etcd_kvs_free(kvs, n);
 		etcd_close(e);
 	}
-	if (cli->json) {
-		char *out = cJSON_PrintUnformatted(all);
-
-		printf("{\"pods\":%s}\n", out ? out : "[]");
-		free(out);
-	} else {
-		printf("%-8s %-16s %-12s %-15s %s\n", "CLUSTER", "POD", "WORKER",
-		       "IP", "NETNS");
-		cJSON_ArrayForEach(o, all)
-			printf("%-8s %-16s %-12s %-15s %s\n",
-			       cJSON_GetObjectItemCaseSensitive(o, "cluster")->valuestring,
-			       jstr(o, "metadata", "name"), jstr(o, "spec", "nodeName"),
-			       jstr(o, "status", "podIP"), jstr(o, "status", "netns"));
-	}
+	cli_print_list(cli, "pods", all, print_table);
 	cJSON_Delete(all);
 	return ret;
 }

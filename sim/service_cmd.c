@@ -403,14 +403,7 @@ static int service_list_cmd(struct cli *cli, struct state *st,
 		return 1;
 	for (size_t c = 0; c < t->n_clusters; c++)
 		ret |= list_cluster(st, t, c, all);
-	if (cli->json) {
-		char *out = cJSON_PrintUnformatted(all);
-
-		printf("{\"services\":%s}\n", out ? out : "[]");
-		free(out);
-	} else {
-		print_table(all);
-	}
+	cli_print_list(cli, "services", all, print_table);
 	cJSON_Delete(all);
 	return ret;
 }
